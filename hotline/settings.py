@@ -1,0 +1,53 @@
+"""Settings, read once from the environment (HOTLINE_*) and an optional .env file."""
+
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET = "demo-secret-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # default: SQLite under data_dir
+    # Demo mode allows a built-in secret key and loads demo accounts; production must set its own key.
+    demo: bool = True
+    secret_key: str = ""
+    time_zone: str = "Asia/Shanghai"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    cookie_secure: bool = False
+    max_photos: int = 5
+    max_photo_bytes: int = 10 * 1024 * 1024
+    max_text_chars: int = 5000
+    # Routing and deadline rules (TOML); default: the copy shipped in triage/rules/.
+    routing_file: Path | None = None
+    telegram_token: str = ""
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    extra_origins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'hotline.db').as_posix()}"
+        if not self.secret_key:
+            if not self.demo:
+                raise ValueError("HOTLINE_SECRET_KEY is required outside demo mode (HOTLINE_DEMO=false)")
+            self.secret_key = DEMO_SECRET
+        return self
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"

@@ -1,0 +1,308 @@
+"""The front door: `submit()` for every channel, and what a citizen may see of a tip (status query)."""
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.photos import CleanPhoto, clean_photo, store_photo
+from intake.tickets import hash_query_code, new_query_code, next_ticket, query_code_matches
+from models.audit import AuditEvent
+from models.base import utcnow
+from models.db import unit_of_work
+from models.register import Enterprise
+from models.tips import Attachment, Reporter, Tip, TipStatus, TriageState
+from triage import audit
+from triage.actors import CITIZEN, SYSTEM, Actor
+from triage.errors import NotFound, ValidationFailed
+from triage.labels import PUBLIC_EVENT, TIP_STATUS
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("web", "telegram", "phone", "api", "open311")
+RECENT_DAYS = 90
+RECENT_LIMIT = 300
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    secret_key: str
+    tz: ZoneInfo
+    attachments_dir: Path
+    max_text_chars: int = 5000
+    max_photos: int = 5
+    max_photo_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TipSubmission:
+    text: str
+    channel: str
+    place: str = ""
+    enterprise_name: str = ""
+    contact: str = ""
+    name: str = ""
+    anonymous: bool = True
+    latitude: float | None = None
+    longitude: float | None = None
+    telegram_user_id: int | None = None
+    telegram_chat_id: int | None = None
+    photos: Sequence[bytes] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    tip_id: int
+    ticket: str
+    query_code: str
+    status: str
+    received_at: datetime
+
+
+Analyser = Callable[[str, Any], Any]
+
+
+def _clean_text(value: str, limit: int, what: str, required: bool = False) -> str:
+    value = _CONTROL.sub("", unicodedata.normalize("NFC", value or "")).strip()
+    if required and not value:
+        raise ValidationFailed(f"请填写{what}", f"{'text' if what == '问题描述' else 'field'}_required")
+    if len(value) > limit:
+        raise ValidationFailed(f"{what}不能超过{limit}字（现为{len(value)}字）", "text_too_long")
+    return value
+
+
+def validate(sub: TipSubmission, config: IntakeConfig) -> tuple[TipSubmission, list[CleanPhoto]]:
+    """Check and normalise everything before anything is written."""
+    if sub.channel not in CHANNELS:
+        raise ValidationFailed("未知的举报渠道", "unknown_channel")
+    text = _clean_text(sub.text, config.max_text_chars, "问题描述", required=True)
+    if len(text) < 5:
+        raise ValidationFailed("问题描述太短，请至少写5个字，说明地点和情况", "text_too_short")
+    place = _clean_text(sub.place, 200, "地点")
+    enterprise_name = _clean_text(sub.enterprise_name, 200, "企业名称")
+    contact = _clean_text(sub.contact, 100, "联系方式")
+    name = _clean_text(sub.name, 60, "姓名")
+    anonymous = sub.anonymous or not (contact or name or sub.telegram_user_id)
+    if not sub.anonymous and not (contact or sub.telegram_user_id):
+        raise ValidationFailed("实名举报请留下联系方式，或选择匿名举报", "contact_required")
+    for value, low, high in ((sub.latitude, -90, 90), (sub.longitude, -180, 180)):
+        if value is not None and not low <= value <= high:
+            raise ValidationFailed("位置坐标无效", "invalid_location")
+    if len(sub.photos) > config.max_photos:
+        raise ValidationFailed(f"最多上传{config.max_photos}张照片", "too_many_photos")
+    photos = [clean_photo(raw, config.max_photo_bytes) for raw in sub.photos]
+    cleaned = TipSubmission(
+        text=text,
+        channel=sub.channel,
+        place=place,
+        enterprise_name=enterprise_name,
+        contact="" if anonymous else contact,
+        name="" if anonymous else name,
+        anonymous=anonymous,
+        latitude=sub.latitude,
+        longitude=sub.longitude,
+        telegram_user_id=sub.telegram_user_id,
+        telegram_chat_id=sub.telegram_chat_id,
+    )
+    return cleaned, photos
+
+
+def submit(
+    sessions: sessionmaker[Session],
+    submission: TipSubmission,
+    config: IntakeConfig,
+    actor: Actor = CITIZEN,
+    analyser: Analyser | None = None,
+    now: datetime | None = None,
+) -> Receipt:
+    """Store the tip and its reporter, commit, then run triage (a triage failure never loses the tip)."""
+    sub, photos = validate(submission, config)
+    now = now or utcnow()
+    stored: list[str] = []
+    try:
+        for photo in photos:
+            stored.append(store_photo(photo, config.attachments_dir))
+        with unit_of_work(sessions) as session:
+            receipt = _store(session, sub, photos, stored, config, actor, now)
+    except BaseException:
+        for name in stored:  # the tip was not stored: neither are its photos
+            (config.attachments_dir / name).unlink(missing_ok=True)
+        raise
+    if analyser is not None:
+        triage_tip(sessions, receipt.tip_id, analyser)
+    return receipt
+
+
+def _store(
+    session: Session,
+    sub: TipSubmission,
+    photos: list[CleanPhoto],
+    stored: list[str],
+    config: IntakeConfig,
+    actor: Actor,
+    now: datetime,
+) -> Receipt:
+    reporter = Reporter(
+        anonymous=sub.anonymous,
+        name=sub.name or None,
+        contact=sub.contact or None,
+        telegram_user_id=sub.telegram_user_id,
+        telegram_chat_id=sub.telegram_chat_id,
+    )
+    session.add(reporter)
+    code = new_query_code()
+    tip = Tip(
+        ticket=next_ticket(session, now, config.tz),
+        query_code_hash=hash_query_code(code, config.secret_key),
+        channel=sub.channel,
+        text=sub.text,
+        place=sub.place,
+        enterprise_name=sub.enterprise_name,
+        latitude=sub.latitude,
+        longitude=sub.longitude,
+        reporter=reporter,
+        status=TipStatus.received,
+        received_at=now,
+    )
+    session.add(tip)
+    for photo, name in zip(photos, stored, strict=True):
+        session.add(
+            Attachment(
+                tip=tip,
+                stored_name=name,
+                content_type=photo.content_type,
+                size=len(photo.data),
+                sha256=photo.sha256,
+                width=photo.width,
+                height=photo.height,
+            )
+        )
+    session.flush()
+    audit.record(
+        session, actor, "received", tip_id=tip.id, public=True, channel=sub.channel, photos=len(photos)
+    )
+    return Receipt(tip_id=tip.id, ticket=tip.ticket, query_code=code, status=tip.status, received_at=now)
+
+
+def triage_tip(sessions: sessionmaker[Session], tip_id: int, analyser: Analyser) -> None:
+    """Store the analysis as a suggestion; on any failure mark the tip for manual triage (待人工分拣)."""
+    from triage.analysis import Hints, RecentTip  # the analysis engine is heavy; load it on first use
+
+    try:
+        with unit_of_work(sessions) as session:
+            tip = session.get(Tip, tip_id)
+            if tip is None:
+                return
+            since = tip.received_at - timedelta(days=RECENT_DAYS)
+            recent_rows = session.execute(
+                select(Tip.id, Tip.text, Enterprise.uscc)
+                .outerjoin(Enterprise, Enterprise.id == Tip.enterprise_id)
+                .where(Tip.id != tip.id, Tip.received_at >= since, Tip.status != TipStatus.invalid)
+                .order_by(Tip.received_at.desc())
+                .limit(RECENT_LIMIT)
+            ).all()
+            hints = Hints(
+                place=tip.place,
+                enterprise_name=tip.enterprise_name,
+                channel=tip.channel,
+                recent=[RecentTip(id=r.id, text=r.text, enterprise_uscc=r.uscc) for r in recent_rows],
+            )
+            result = analyser(tip.text, hints).to_dict()
+            apply_analysis(session, tip, result)
+    except Exception:
+        log.exception("triage failed for tip %s; it waits for manual triage", tip_id)
+        with unit_of_work(sessions) as session:
+            tip = session.get(Tip, tip_id)
+            if tip is not None:
+                tip.triage_state = TriageState.failed
+                audit.record(session, SYSTEM, "triage_failed", tip_id=tip_id)
+
+
+def apply_analysis(session: Session, tip: Tip, result: dict[str, Any]) -> None:
+    """Copy the suggestion onto the tip (still only a suggestion until the dispatcher dispatches)."""
+    tip.analysis = result
+    tip.triage_state = TriageState.done
+    tip.category = result.get("category")
+    tip.subtype = result.get("subtype")
+    tip.urgent = bool(result.get("urgent"))
+    tip.county_code = result.get("county_code")
+    tip.town = result.get("town")
+    enterprise = result.get("enterprise") or {}
+    if enterprise.get("uscc"):
+        tip.enterprise_id = session.scalar(select(Enterprise.id).where(Enterprise.uscc == enterprise["uscc"]))
+    audit.record(session, SYSTEM, "triaged", tip_id=tip.id, category=tip.category, model=result.get("model"))
+
+
+# ---- what a citizen may see ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    event: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CitizenStatus:
+    ticket: str
+    status: str
+    status_label: str
+    received_at: datetime
+    due_at: datetime | None
+    closed_at: datetime | None
+    result_summary: str | None
+    satisfaction: str | None
+    merged_into: str | None
+    transferred_to: str | None
+    history: list[HistoryEntry]
+    can_rate: bool
+
+
+NOT_FOUND_MESSAGE = "未找到该工单，请核对工单号和查询码"
+
+
+def find_tip_for_citizen(session: Session, ticket: str, code: str, secret_key: str) -> Tip:
+    """Unknown ticket and wrong code give the same answer, so codes cannot be probed ticket by ticket."""
+    tip = session.scalar(select(Tip).where(Tip.ticket == (ticket or "").strip().upper()))
+    if tip is None or not code or not query_code_matches(code, tip.query_code_hash, secret_key):
+        raise NotFound(NOT_FOUND_MESSAGE, "tip_not_found")
+    return tip
+
+
+def citizen_status(session: Session, tip: Tip) -> CitizenStatus:
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.tip_id == tip.id, AuditEvent.public.is_(True))
+        .order_by(AuditEvent.id)
+    )
+    history = [
+        HistoryEntry(at=e.created_at, event=e.action, label=PUBLIC_EVENT.get(e.action, e.action))
+        for e in events
+    ]
+    merged_into = (
+        session.scalar(select(Tip.ticket).where(Tip.id == tip.merged_into_id)) if tip.merged_into_id else None
+    )
+    return CitizenStatus(
+        ticket=tip.ticket,
+        status=tip.status,
+        status_label=TIP_STATUS[tip.status],
+        received_at=tip.received_at,
+        due_at=tip.due_at,
+        closed_at=tip.closed_at,
+        result_summary=tip.result_summary if tip.status == TipStatus.closed else None,
+        satisfaction=tip.satisfaction,
+        merged_into=merged_into,
+        transferred_to=tip.status_reason if tip.status == TipStatus.transferred else None,
+        history=history,
+        can_rate=tip.status == TipStatus.closed and tip.satisfaction is None,
+    )

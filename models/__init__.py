@@ -1,0 +1,25 @@
+"""The data: SQLAlchemy 2.0 typed tables, the engine and sessions, Alembic migrations. No business rules."""
+
+from models.audit import AuditEvent
+from models.base import Base
+from models.outbox import OutboxMessage
+from models.register import Enterprise
+from models.staff import ApiToken, Department, User
+from models.tips import Attachment, Reporter, TicketCounter, Tip, TipLabel
+from models.workorders import Assignment
+
+__all__ = [
+    "ApiToken",
+    "Assignment",
+    "Attachment",
+    "AuditEvent",
+    "Base",
+    "Department",
+    "Enterprise",
+    "OutboxMessage",
+    "Reporter",
+    "TicketCounter",
+    "Tip",
+    "TipLabel",
+    "User",
+]
