@@ -1,0 +1,136 @@
+"""The FastAPI app factory: settings in, a wired app out (database, templates, routers, error mapping)."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.middleware.sessions import SessionMiddleware
+
+import intake
+import triage
+from hotline.settings import Settings
+from intake import api as intake_api
+from intake import pages as intake_pages
+from intake.service import IntakeConfig
+from models.db import make_engine, make_sessionmaker
+from triage.errors import Conflict, HotlineError, Unauthenticated, Unavailable
+from triage.web import api as staff_api
+from triage.web import pages as staff_pages
+from triage.web.rendering import render
+
+log = logging.getLogger(__name__)
+WEB_DIR = Path(__file__).parent / "web"
+TEMPLATE_DIRS = [
+    WEB_DIR / "templates",
+    Path(intake.__file__).parent / "templates",
+    Path(triage.__file__).parent / "web" / "templates",
+]
+
+
+def default_analyser() -> Any:
+    """The triage engine's `analyse`, imported here so that the web app can start before it is loaded."""
+    from triage.analysis import analyse
+
+    return analyse
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/open311/"))
+
+
+def _error_response(request: Request, exc: HotlineError) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
+    if isinstance(exc, Unauthenticated) and request.method == "GET":
+        return RedirectResponse(f"/staff/login?next={request.url.path}", status_code=303)
+    return render(request, "error.html", status_code=exc.status, message=exc.message, code=exc.code)
+
+
+def create_app(settings: Settings | None = None, analyser: Any = "default") -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url)
+    app = FastAPI(
+        title="河源市12345 落后产能举报 API",
+        version="1.0",
+        description="Citizen tips about outdated capacity (落后产能): intake, status, staff work orders.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.state.intake_config = IntakeConfig(
+        secret_key=settings.secret_key,
+        tz=settings.tz,
+        attachments_dir=settings.attachments_dir,
+        max_text_chars=settings.max_text_chars,
+        max_photos=settings.max_photos,
+        max_photo_bytes=settings.max_photo_bytes,
+    )
+    app.state.analyser = default_analyser() if analyser == "default" else analyser
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),
+        autoescape=select_autoescape(default=True),
+    )
+    app.state.templates = Jinja2Templates(env=env)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="hotline_session",
+        max_age=8 * 3600,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.exception_handler(HotlineError)
+    async def hotline_error(request: Request, exc: HotlineError) -> Response:
+        return _error_response(request, exc)
+
+    @app.exception_handler(StaleDataError)
+    async def stale(request: Request, exc: StaleDataError) -> Response:
+        return _error_response(request, Conflict("此工单已被他人更新，请刷新页面后重试", "stale_version"))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(SAInterfaceError)
+    async def database_down(request: Request, exc: Exception) -> Response:
+        log.error("database unavailable: %s", exc)
+        return _error_response(
+            request, Unavailable("系统繁忙，请稍后重试（数据库暂时不可用）", "database_unavailable")
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in exc.errors())
+        problem = HotlineError(f"请求格式不正确：{fields}", "invalid_request")
+        problem.status = 422
+        return _error_response(request, problem)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> Response:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # any failure means "not healthy"
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    app.include_router(intake_api.router)
+    app.include_router(intake_pages.router)
+    app.include_router(staff_api.router)
+    app.include_router(staff_pages.router)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    return app

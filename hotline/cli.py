@@ -1,0 +1,108 @@
+"""The `hotline` command: serve, db upgrade, users, demo data, and the triage commands."""
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from hotline.settings import Settings
+from models import migrate
+from models.db import make_engine, make_sessionmaker, unit_of_work
+from triage.accounts import create_token, create_user
+from triage.departments import sync_departments
+from triage.errors import HotlineError
+from triage.routing import catalogue
+
+app = typer.Typer(help="河源市12345 落后产能举报 — tip intake and work orders.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+console = Console()
+
+
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_sessionmaker(make_engine(settings.database_url))
+
+
+def _prepare_data_dir(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the Alembic migrations and sync departments from the routing catalogue."""
+    settings = Settings()
+    _prepare_data_dir(settings)
+    migrate.upgrade(settings.database_url, revision)
+    with unit_of_work(_sessions(settings)) as session:
+        changed = sync_departments(session, catalogue(settings.routing_file))
+    console.print(f"database at head; {changed} department(s) added or renamed")
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="dispatcher, department or bureau")],
+    department: Annotated[str | None, typer.Option(help="department code, for role=department")] = None,
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+    token: Annotated[bool, typer.Option(help="also create an API bearer token")] = False,
+) -> None:
+    """Create a staff user (password hashed with argon2)."""
+    settings = Settings()
+    try:
+        with unit_of_work(_sessions(settings)) as session:
+            user = create_user(session, username, password, role, name, department)
+            secret = create_token(session, user, "cli") if token else None
+    except HotlineError as exc:
+        console.print(f"[red]{exc.message}[/red] ({exc.code})")
+        raise typer.Exit(2) from None
+    console.print(f"user {username} ({role}) created")
+    if secret:
+        console.print(f"API token (shown once): {secret}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[int, typer.Option(help="web worker processes (PostgreSQL for more than one)")] = 1,
+) -> None:
+    """Serve the web app (public pages, staff pages, JSON API)."""
+    settings = Settings()
+    host = host or settings.host
+    port = port or int(os.environ.get("HOTLINE_PORT", settings.port))
+    base = f"http://{host}:{port}"
+    console.print(f"公众举报页 {base}/   查询进度 {base}/status")
+    console.print(f"工作人员登录 {base}/staff/login   API 文档 {base}/docs")
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run(
+        "hotline.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+@app.command()
+def demo(
+    register: Annotated[
+        Path | None, typer.Option(help="enterprise register CSV (default: the demo one)")
+    ] = None,
+) -> None:
+    """Migrate, load departments, demo staff accounts, the demo enterprise register and demo tips."""
+    from hotline.demo import load_demo
+
+    settings = Settings()
+    _prepare_data_dir(settings)
+    migrate.upgrade(settings.database_url)
+    load_demo(settings, console, register)
+
+
+from hotline.commands.triage import classifier_app, enterprises_app, triage_command  # noqa: E402
+
+app.add_typer(enterprises_app, name="enterprises")
+app.add_typer(classifier_app, name="classifier")
+app.command("triage")(triage_command)
