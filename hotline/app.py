@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import intake
 import triage
+from hotline.limits import BodySizeLimit
 from hotline.settings import Settings
 from intake import api as intake_api
 from intake import pages as intake_pages
@@ -89,6 +90,11 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
         max_age=8 * 3600,
         same_site="lax",
         https_only=settings.cookie_secure,
+    )
+    app.add_middleware(
+        BodySizeLimit,
+        json_limit=1024 * 1024,
+        upload_limit=settings.max_photos * settings.max_photo_bytes + 1024 * 1024,
     )
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
