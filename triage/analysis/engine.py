@@ -1,0 +1,144 @@
+"""The triage engine: normalise -> segment -> classify -> locate -> match -> duplicates -> route."""
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from triage.analysis.classify import RULES_FALLBACK, Classifier
+from triage.analysis.duplicates import find_duplicates
+from triage.analysis.index import EnterpriseIndex
+from triage.analysis.keywords import KeywordRules, load_keywords
+from triage.analysis.lexicon import add_words, segment, tokenizer
+from triage.analysis.linear import TextModel
+from triage.analysis.matcher import Candidate, EnterpriseMatcher
+from triage.analysis.names import NameVocabulary, load_vocabulary
+from triage.analysis.normalise import normalise
+from triage.analysis.places import Gazetteer
+from triage.analysis.priority import priority_of
+from triage.analysis.register_rows import RegisterRow
+from triage.analysis.result import Analysis, EnterpriseRef, Evidence, Hints
+from triage.routing import Catalogue, catalogue, route
+
+log = logging.getLogger(__name__)
+RED_CARD = "红牌"
+
+
+@lru_cache(maxsize=4096)
+def _normalised_text(text: str) -> str:
+    return normalise(text).text
+
+
+def usable_model(model: TextModel | None, cat: Catalogue) -> TextModel | None:
+    """The model, or None when it is stale: other features, or labels the taxonomy does not have."""
+    if model is None:
+        return None
+    if not model.is_current() or not {"category", "subtype", "urgent"} <= set(model.heads):
+        log.warning("classifier model is stale (features or heads changed); using the keyword rules")
+        return None
+    known = {f"{c}/{s}" for c, category in cat.categories.items() for s in category.subtypes}
+    if not set(model.heads["subtype"].classes) <= known or not set(model.heads["category"].classes) <= set(
+        cat.categories
+    ):
+        log.warning("classifier model has labels outside the taxonomy; using the keyword rules")
+        return None
+    return model
+
+
+def load_model_file(path: Path | None) -> TextModel | None:
+    if path is None or not path.exists():
+        return None
+    try:
+        return TextModel.load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("cannot read classifier model %s: %s", path, exc)
+        return None
+
+
+class TriageEngine:
+    """Everything analysis needs in memory: register index, gazetteer, tokenizer, rules and model."""
+
+    def __init__(
+        self,
+        rows: Sequence[RegisterRow],
+        model: TextModel | None = None,
+        *,
+        model_name: str = "",
+        keywords: KeywordRules | None = None,
+        vocab: NameVocabulary | None = None,
+        cat: Catalogue | None = None,
+    ) -> None:
+        self.catalogue = cat or catalogue()
+        self.keywords = keywords or load_keywords()
+        self.vocab = vocab or load_vocabulary()
+        self.gazetteer = Gazetteer(rows, self.vocab.ambiguous_short_places)
+        self.index = EnterpriseIndex(rows, self.vocab, self.gazetteer.all_names())
+        self.matcher = EnterpriseMatcher(self.index, self.vocab)
+        self.tokenizer = tokenizer()
+        add_words(self.tokenizer, [*self.gazetteer.forms, *self.index.trade_names()])
+        model = usable_model(model, self.catalogue)
+        name = model_name or (str(model.meta.get("id", "model")) if model else RULES_FALLBACK)
+        self.classifier = Classifier(self.keywords, model, name)
+
+    @property
+    def model_name(self) -> str:
+        return self.classifier.model_name
+
+    def _ref(self, candidate: Candidate) -> EnterpriseRef:
+        row = self.index.rows[candidate.row]
+        return EnterpriseRef(row.uscc, row.name, candidate.score, row.exit_list, row.county_code)
+
+    def analyse(self, text: str, hints: Hints | None = None) -> Analysis:
+        hints = hints or Hints()
+        norm = normalise(text)
+        body = norm.text
+        tokens = segment(self.tokenizer, body)
+        hits = self.keywords.scan(body)
+        verdict = self.classifier.classify(body, tokens, hits)
+
+        location = self.gazetteer.locate(body)
+        place_hint = self.gazetteer.locate(_normalised_text(hints.place)) if hints.place else None
+        match = self.matcher.match(body, location.hits, _normalised_text(hints.enterprise_name))
+        firm = self.index.rows[match.best.row] if match.best else None
+
+        county = location.county_code or (place_hint.county_code if place_hint else None)
+        town = location.town or (place_hint.town if place_hint else "")
+        if firm and (county is None or county == firm.county_code):
+            county = firm.county_code  # the firm settles a shared town name (上坪镇) or a tip with no place
+            town = town or firm.town
+
+        evidence = [Evidence(c.text, *norm.original_span(c.start, c.end), c.for_) for c in verdict.cues]
+        for hit in location.hits:
+            if hit.county_codes[0] == county or county in hit.county_codes:
+                evidence.append(
+                    Evidence(body[hit.start : hit.end], *norm.original_span(hit.start, hit.end), hit.kind)
+                )
+        if match.best and match.best.start >= 0:
+            start, end = match.best.start, match.best.end
+            evidence.append(Evidence(body[start:end], *norm.original_span(start, end), "enterprise"))
+
+        uscc = firm.uscc if firm else None
+        duplicates = find_duplicates(body, uscc, hints.recent, _normalised_text)
+        suspected_restart = bool(firm and firm.exit_list == RED_CARD)
+        routed = route(verdict.category, verdict.subtype, county, self.catalogue)
+        return Analysis(
+            category=verdict.category,
+            subtype=verdict.subtype,
+            urgent=verdict.urgent,
+            confidence=verdict.confidence,
+            model=verdict.model,
+            evidence=tuple(evidence),
+            county_code=county,
+            town=town,
+            enterprise=self._ref(match.best) if match.best else None,
+            enterprise_candidates=tuple(self._ref(c) for c in match.candidates),
+            suspected_restart=suspected_restart,
+            priority=priority_of(verdict.category, verdict.urgent, suspected_restart, firm, len(duplicates)),
+            duplicates=duplicates,
+            lead_department=routed.lead,
+            co_handlers=tuple(routed.co_handlers),
+            normalised_text=body,
+        )
+
+
+Engine = TriageEngine

@@ -1,0 +1,108 @@
+"""A trained linear text model (TF-IDF + logistic regression heads), stored as plain arrays (.npz).
+
+Inference is done here with numpy rather than scikit-learn: one small matrix product per tip, and the
+file loads without pickle, so it stays usable across scikit-learn versions.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from triage.analysis.features import FEATURE_VERSION
+
+FloatArray = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    classes: tuple[str, ...]
+    coef: FloatArray  # (n_features, n_classes), or (n_features, 1) for a binary head
+    intercept: FloatArray
+
+    @property
+    def binary(self) -> bool:
+        return self.coef.shape[1] == 1
+
+    def decision(self, idx: NDArray[np.intp], vals: FloatArray) -> FloatArray:
+        return np.asarray(vals @ self.coef[idx] + self.intercept, dtype=np.float32)
+
+    def probabilities(self, idx: NDArray[np.intp], vals: FloatArray) -> dict[str, float]:
+        z = self.decision(idx, vals).astype(np.float64)
+        if self.binary:
+            p = 1.0 / (1.0 + np.exp(-z[0]))
+            return {self.classes[0]: float(1 - p), self.classes[1]: float(p)}
+        e = np.exp(z - z.max())
+        p_all = e / e.sum()
+        return {c: float(p) for c, p in zip(self.classes, p_all, strict=True)}
+
+
+@dataclass(frozen=True)
+class TextModel:
+    vocabulary: dict[str, int]
+    idf: FloatArray
+    heads: dict[str, LinearHead]
+    meta: dict[str, Any]
+
+    @cached_property
+    def terms(self) -> list[str]:
+        """Feature index -> term."""
+        out = [""] * len(self.vocabulary)
+        for term, i in self.vocabulary.items():
+            out[i] = term
+        return out
+
+    def vectorise(self, features: Sequence[str]) -> tuple[NDArray[np.intp], FloatArray]:
+        """Sublinear TF-IDF, L2-normalised, as scikit-learn's TfidfVectorizer computes it."""
+        counts = Counter(i for f in features if (i := self.vocabulary.get(f)) is not None)
+        if not counts:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
+        idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        vals = (1.0 + np.log(tf)) * self.idf[idx]
+        norm = float(np.sqrt(np.dot(vals, vals)))
+        return idx, (vals / norm if norm else vals).astype(np.float32)
+
+    def is_current(self) -> bool:
+        return int(self.meta.get("feature_version", -1)) == FEATURE_VERSION
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, Any] = {
+            "terms": np.array(self.terms, dtype=np.str_),
+            "idf": self.idf.astype(np.float32),
+            "meta": np.array(json.dumps(self.meta, ensure_ascii=False)),
+        }
+        for name, head in self.heads.items():
+            arrays[f"{name}.classes"] = np.array(head.classes, dtype=np.str_)
+            arrays[f"{name}.coef"] = head.coef.astype(np.float32)
+            arrays[f"{name}.intercept"] = head.intercept.astype(np.float32)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez_compressed(tmp, **arrays)
+        tmp.replace(path)  # a reader never sees half a file
+
+    @classmethod
+    def load(cls, path: Path) -> "TextModel":
+        with np.load(path, allow_pickle=False) as data:
+            terms = [str(t) for t in data["terms"]]
+            names = {k.split(".")[0] for k in data.files if k.endswith(".coef")}
+            heads = {
+                name: LinearHead(
+                    tuple(str(c) for c in data[f"{name}.classes"]),
+                    data[f"{name}.coef"].astype(np.float32),
+                    data[f"{name}.intercept"].astype(np.float32),
+                )
+                for name in names
+            }
+            return cls(
+                vocabulary={t: i for i, t in enumerate(terms)},
+                idf=data["idf"].astype(np.float32),
+                heads=heads,
+                meta=json.loads(str(data["meta"])),
+            )

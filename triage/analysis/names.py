@@ -1,0 +1,95 @@
+"""Enterprise names: the vocabulary of legal forms and industry words, and parsing a name into its parts."""
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from triage.errors import ValidationFailed
+
+NAMES_FILE = Path(__file__).with_name("names.toml")
+_BRACKETED = re.compile(r"[（(]([^）)]{1,8})[）)]")
+
+
+class _Industry(BaseModel):
+    group: str
+    aliases: list[str]
+
+
+class _NamesFile(BaseModel):
+    forms: list[str]
+    ambiguous_short_places: list[str]
+    industries: dict[str, _Industry]
+
+
+@dataclass(frozen=True)
+class NameVocabulary:
+    forms: tuple[str, ...]  # longest first
+    ambiguous_short_places: tuple[str, ...]
+    industry_group: dict[str, str]  # name industry word -> group
+    alias_industries: dict[str, frozenset[str]]  # citizen word -> name industry words it can stand for
+
+    def groups_of(self, industries: frozenset[str]) -> frozenset[str]:
+        return frozenset(self.industry_group[i] for i in industries)
+
+
+@lru_cache(maxsize=2)
+def load_vocabulary(path: Path = NAMES_FILE) -> NameVocabulary:
+    try:
+        data = _NamesFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ValidationFailed(f"enterprise-name vocabulary {path}: {exc}", code="bad_config") from exc
+    aliases: dict[str, set[str]] = {}
+    for word, industry in data.industries.items():
+        for alias in {word, *industry.aliases}:
+            aliases.setdefault(alias, set()).add(word)
+    return NameVocabulary(
+        forms=tuple(sorted(data.forms, key=len, reverse=True)),
+        ambiguous_short_places=tuple(data.ambiguous_short_places),
+        industry_group={w: i.group for w, i in data.industries.items()},
+        alias_industries={a: frozenset(ws) for a, ws in aliases.items()},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NameParts:
+    division: str  # 行政区划 (河源市东源县, or the bracketed 河源)
+    trade: str  # 字号
+    industry: str  # 行业 word as written in the name ("" when not recognised)
+    form: str  # 组织形式
+
+
+def parse_name(name: str, vocab: NameVocabulary, places: tuple[str, ...]) -> NameParts:
+    """Split a registered name into 行政区划 + 字号 + 行业 + 组织形式 (Regulation Art 6).
+
+    `places` are county and town names, longest first, so 河源市东源县仙塘镇 comes off as one division.
+    """
+    division = ""
+    rest = name
+    bracket = _BRACKETED.search(rest)
+    if bracket:
+        division = bracket.group(1)
+        rest = rest[: bracket.start()] + rest[bracket.end() :]
+    # Province and city come first if at all (广东河源…); then county, then town.
+    for level in (("广东省", "广东"), ("河源市", "河源"), places, places):
+        for prefix in level:
+            if rest.startswith(prefix) and len(rest) > len(prefix) + 2:
+                division += prefix
+                rest = rest[len(prefix) :]
+                break
+    form = ""
+    for candidate in vocab.forms:
+        if rest.endswith(candidate) and len(rest) > len(candidate) + 1:
+            form = candidate
+            rest = rest[: -len(candidate)]
+            break
+    # The trade name has at least two characters (Art 8); the industry word is what follows it.
+    for cut in range(2, len(rest)):
+        if rest[cut:] in vocab.industry_group:
+            return NameParts(division, rest[:cut], rest[cut:], form)
+    if len(rest) > 3:
+        return NameParts(division, rest[:2], rest[2:], form)
+    return NameParts(division, rest, "", form)

@@ -1,0 +1,60 @@
+"""A taxonomy-free bench: train the same features and learner on any {"text", "label"} set, report F1."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sklearn.metrics import f1_score
+
+from triage.classifier.training import featurise, fit_head, fit_vectoriser
+from triage.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    train: int
+    test: int
+    macro_f1: float
+    per_class_f1: dict[str, float]
+    accuracy: float
+
+
+def read_text_labels(path: Path) -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            texts.append(str(row["text"]))
+            labels.append(str(row["label"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValidationFailed(
+                f'{path}:{number}: need {{"text", "label"}} ({exc})', code="bad_bench_data"
+            ) from exc
+    return texts, labels
+
+
+def bench(train_path: Path, test_path: Path) -> BenchReport:
+    train_texts, train_labels = read_text_labels(train_path)
+    test_texts, test_labels = read_text_labels(test_path)
+    if len(set(train_labels)) < 2:
+        raise ValidationFailed("the training set needs at least two labels", code="bad_bench_data")
+    train_docs = featurise(train_texts)
+    vectoriser = fit_vectoriser(train_docs)
+    head = fit_head(vectoriser.transform(train_docs), train_labels)
+    matrix = vectoriser.transform(featurise(test_texts))
+    scores = matrix @ head.coef + head.intercept
+    if head.binary:
+        predicted = [head.classes[int(s[0] > 0)] for s in scores]
+    else:
+        predicted = [head.classes[int(i)] for i in scores.argmax(axis=1)]
+    labels = sorted(set(test_labels))
+    per_class = f1_score(test_labels, predicted, labels=labels, average=None, zero_division=0)
+    return BenchReport(
+        train=len(train_texts),
+        test=len(test_texts),
+        macro_f1=float(per_class.mean()) if len(labels) else 0.0,
+        per_class_f1={lab: float(f) for lab, f in zip(labels, per_class, strict=True)},
+        accuracy=sum(p == g for p, g in zip(predicted, test_labels, strict=True)) / max(len(test_labels), 1),
+    )

@@ -1,0 +1,125 @@
+"""Train the tip classifier from labelled JSON Lines and dispatchers' corrections into a .npz model file."""
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from triage.analysis.features import FEATURE_VERSION, text_features
+from triage.analysis.keywords import load_keywords
+from triage.analysis.lexicon import segment, tokenizer
+from triage.analysis.linear import LinearHead, TextModel
+from triage.analysis.normalise import normalise
+from triage.errors import ValidationFailed
+
+MODEL_FILE = "classifier.npz"
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / MODEL_FILE
+SHIPPED_TRAINING = (
+    Path(__file__).resolve().parent.parent / "data" / "tips_train.jsonl",
+    Path(__file__).resolve().parent.parent / "data" / "tips_extra.jsonl",
+)
+REGULARISATION_C = 20.0  # little data, many sparse features: a weak penalty fits best on the training split
+
+
+@dataclass(frozen=True)
+class LabelledTip:
+    text: str
+    category: str
+    subtype: str
+    urgent: bool = False
+
+
+def default_model_path(data_dir: Path) -> Path:
+    """Where `hotline classifier train` writes and the engine looks first."""
+    return data_dir / MODEL_FILE
+
+
+def shipped_model_path() -> Path:
+    """The model committed with the code, used when data_dir has none."""
+    return SHIPPED_MODEL
+
+
+def read_labelled(path: Path) -> list[LabelledTip]:
+    """Tips in the tips_dev.jsonl format ({"text", "gold": {...}}) or flat ({"text", "category", …})."""
+    out: list[LabelledTip] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            gold = row.get("gold", row)
+            out.append(LabelledTip(row["text"], gold["category"], gold["subtype"], bool(gold.get("urgent"))))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValidationFailed(
+                f"{path}:{number}: not a labelled tip ({exc})", code="bad_training_data"
+            ) from exc
+    return out
+
+
+def featurise(texts: Iterable[str]) -> list[list[str]]:
+    tok, rules = tokenizer(), load_keywords()
+    out = []
+    for text in texts:
+        body = normalise(text).text
+        out.append(text_features(body, segment(tok, body), rules.scan(body)))
+    return out
+
+
+def _identity(features: list[str]) -> list[str]:
+    return features
+
+
+def fit_vectoriser(docs: Sequence[list[str]]) -> TfidfVectorizer:
+    vectoriser = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, norm="l2")
+    vectoriser.fit(docs)
+    return vectoriser
+
+
+def fit_head(matrix: object, labels: Sequence[str]) -> LinearHead:
+    classifier = LogisticRegression(C=REGULARISATION_C, max_iter=5000)
+    classifier.fit(matrix, list(labels))
+    classes = tuple(str(c) for c in classifier.classes_)
+    return LinearHead(
+        classes, classifier.coef_.T.astype(np.float32), classifier.intercept_.astype(np.float32)
+    )
+
+
+def build_model(tips: Sequence[LabelledTip], meta: dict[str, object] | None = None) -> TextModel:
+    if len({t.category for t in tips}) < 2:
+        raise ValidationFailed("training needs tips of at least two categories", code="bad_training_data")
+    docs = featurise(t.text for t in tips)
+    vectoriser = fit_vectoriser(docs)
+    matrix = vectoriser.transform(docs)
+    heads = {
+        "category": fit_head(matrix, [t.category for t in tips]),
+        "subtype": fit_head(matrix, [f"{t.category}/{t.subtype}" for t in tips]),
+        "urgent": fit_head(matrix, ["1" if t.urgent else "0" for t in tips]),
+    }
+    digest = hashlib.sha256("\n".join(f"{t.category}/{t.subtype}/{t.urgent}/{t.text}" for t in tips).encode())
+    info: dict[str, object] = {
+        "id": f"linear-{digest.hexdigest()[:10]}",
+        "feature_version": FEATURE_VERSION,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tips": len(tips),
+        **(meta or {}),
+    }
+    return TextModel(
+        vocabulary={str(k): int(v) for k, v in vectoriser.vocabulary_.items()},
+        idf=vectoriser.idf_.astype(np.float32),
+        heads=heads,
+        meta=info,
+    )
+
+
+def train(paths: Sequence[Path], extra_labels: Sequence[LabelledTip], output: Path) -> Path:
+    """Train from JSON Lines files plus extra labelled tips (dispatchers' corrections); write `output`."""
+    tips = [tip for path in paths for tip in read_labelled(path)] + list(extra_labels)
+    model = build_model(tips, {"sources": [p.name for p in paths], "corrections": len(extra_labels)})
+    model.save(output)
+    return output
