@@ -1,0 +1,1 @@
+"""Typer command groups mounted by hotline/cli.py, one module per area."""
