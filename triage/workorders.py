@@ -10,6 +10,7 @@ the second sees the new state and gets InvalidTransition or Conflict (HTTP 409).
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -120,14 +121,14 @@ def current_assignments(session: Session, tip_id: int) -> list[Assignment]:
     return list(rows)
 
 
-def _notify_reporter(session: Session, tip: Tip, kind: str, **payload: object) -> None:
+def _notify_reporter(session: Session, tip: Tip, kind: str, **payload: Any) -> None:
     outbox.enqueue(
         session, kind, "reporter", str(tip.reporter_id), ticket=tip.ticket, tip_id=tip.id, **payload
     )
 
 
 def _notify_department(
-    session: Session, assignment: Assignment, kind: str, tip: Tip, **payload: object
+    session: Session, assignment: Assignment, kind: str, tip: Tip, **payload: Any
 ) -> None:
     outbox.enqueue(
         session,
@@ -141,7 +142,7 @@ def _notify_department(
     )
 
 
-def _notify_dispatchers(session: Session, kind: str, tip: Tip, **payload: object) -> None:
+def _notify_dispatchers(session: Session, kind: str, tip: Tip, **payload: Any) -> None:
     outbox.enqueue(session, kind, "dispatchers", "", ticket=tip.ticket, tip_id=tip.id, **payload)
 
 
