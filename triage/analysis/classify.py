@@ -11,7 +11,7 @@ from triage.analysis.linear import TextModel
 
 RULES_FALLBACK = "rules-fallback"
 OTHER = "other"
-URGENT_RULE_SCORE = 4.0  # one strong danger word (爆炸, 泄漏, 受伤…) is enough without a model
+URGENT_RULE_SCORE = 6.0  # a danger word (爆炸, 泄漏, 受伤…) and a sign that it is happening now
 MAX_MODEL_EVIDENCE = 3
 
 
@@ -82,7 +82,12 @@ class Classifier:
         p_subtype = model.heads["subtype"].probabilities(idx, vals)
         within = {lab: p for lab, p in p_subtype.items() if lab.startswith(category + "/")}
         subtype = max(within, key=lambda lab: within[lab]).split("/")[1] if within else OTHER
-        urgent = model.heads["urgent"].probabilities(idx, vals).get("1", 0.0) >= 0.5
+        # Urgent tips are rare in training data; the rule catches those the model is too shy about.
+        rule_urgency = KeywordRules.scores(list(hits)).get(URGENT, 0.0)
+        urgent = (
+            rule_urgency >= URGENT_RULE_SCORE
+            or model.heads["urgent"].probabilities(idx, vals).get("1", 0.0) >= 0.5
+        )
         cues = self._keyword_cues(hits, category, subtype, urgent)
         if not any(c.for_ in ("category", "subtype") for c in cues):
             cues += self._model_cues(model, text, idx, vals, category)

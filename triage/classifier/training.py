@@ -16,10 +16,9 @@ from triage.analysis.keywords import load_keywords
 from triage.analysis.lexicon import segment, tokenizer
 from triage.analysis.linear import LinearHead, TextModel
 from triage.analysis.normalise import normalise
+from triage.analysis.shared_engine import MODEL_FILE, SHIPPED_MODEL
 from triage.errors import ValidationFailed
 
-MODEL_FILE = "classifier.npz"
-SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / MODEL_FILE
 SHIPPED_TRAINING = (
     Path(__file__).resolve().parent.parent / "data" / "tips_train.jsonl",
     Path(__file__).resolve().parent.parent / "data" / "tips_extra.jsonl",

@@ -1,0 +1,195 @@
+"""CLI adapters for triage: `enterprises import`, `classifier train|eval|bench` and `hotline triage`."""
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from hotline.settings import Settings
+from models import TipLabel
+from models.db import make_engine, make_sessionmaker, unit_of_work
+
+enterprises_app = typer.Typer(help="The enterprise register (企业名录).", no_args_is_help=True)
+classifier_app = typer.Typer(help="The tip classifier: train, evaluate, benchmark.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@enterprises_app.command("import")
+def enterprises_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Import or update enterprises from a CSV or XLSX file in the columns of enterprises.csv."""
+    from triage.errors import HotlineError
+    from triage.register import import_enterprises
+
+    settings = Settings()
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    with Progress(
+        TextColumn("导入企业"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("import", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            with unit_of_work(sessions) as session:
+                report = import_enterprises(session, file, on_progress)
+        except HotlineError as exc:
+            console.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(2) from exc
+    console.print(
+        f"rows {report.rows}: inserted {report.inserted}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, rejected {len(report.errors)}"
+    )
+    for error in report.errors[:50]:
+        console.print(f"  line {error.line} {error.uscc}: {error.message}")
+    if len(report.errors) > 50:
+        console.print(f"  … and {len(report.errors) - 50} more")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _corrections(settings: Settings) -> list[Any]:
+    """Dispatchers' confirmed or corrected labels, joined to their tips' text (训练数据)."""
+    from models import Tip
+    from triage.classifier import LabelledTip
+
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    try:
+        with sessions() as session:
+            rows = session.execute(
+                select(Tip.id, Tip.text, TipLabel.category, TipLabel.subtype, TipLabel.urgent)
+                .join(Tip, Tip.id == TipLabel.tip_id)
+                .order_by(TipLabel.id)
+            ).all()
+    except Exception as exc:  # noqa: BLE001 - no database yet is fine: train from files only
+        console.print(f"[yellow]no dispatcher labels read ({type(exc).__name__})[/yellow]")
+        return []
+    # The latest label of a tip wins: a later correction overrides an earlier confirmation.
+    latest = {tip_id: LabelledTip(text, cat, sub, bool(urgent)) for tip_id, text, cat, sub, urgent in rows}
+    return list(latest.values())
+
+
+@classifier_app.command("train")
+def classifier_train(
+    files: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, help="labelled tips (JSON Lines)")
+    ],
+    output: Annotated[Path | None, typer.Option(help="model file; default DATA_DIR/classifier.npz")] = None,
+    with_corrections: Annotated[bool, typer.Option(help="also learn from dispatchers' labels")] = True,
+) -> None:
+    """Train the classifier from labelled tips (and dispatchers' corrections in the database)."""
+    from triage.classifier import default_model_path, train
+
+    settings = Settings()
+    extra = _corrections(settings) if with_corrections else []
+    target = output or default_model_path(settings.data_dir)
+    train(files, extra, target)
+    console.print(f"model written to {target} ({len(extra)} dispatcher labels)")
+
+
+def _engine_for_eval(settings: Settings, model: Path | None) -> Any:
+    from triage.analysis import TriageEngine, load_register, resolve_model_path
+    from triage.analysis.engine import load_model_file
+
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    with sessions() as session:
+        rows = load_register(session)
+    return TriageEngine(rows, load_model_file(model or resolve_model_path(settings.data_dir)))
+
+
+@classifier_app.command("eval")
+def classifier_eval(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="labelled tips (tips_dev format)")
+    ],
+    model: Annotated[Path | None, typer.Option(help="model file; default the configured one")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Per-class precision/recall/F1, confusion matrix, department/county/enterprise/urgency accuracy."""
+    from triage.classifier.evaluation import evaluate, read_gold
+
+    report = evaluate(_engine_for_eval(Settings(), model), read_gold(file))
+    if as_json:
+        typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=1))
+        return
+    out = Console()
+    for title, classes in (("category", report.category_classes), ("subtype", report.subtype_classes)):
+        table = Table(title=f"{title} (model {report.model})")
+        for column in ("label", "precision", "recall", "F1", "support"):
+            table.add_column(column)
+        for c in classes:
+            table.add_row(c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support))
+        out.print(table)
+    confusion = Table(title="category confusion (rows gold, columns predicted)")
+    confusion.add_column("")
+    for label in report.category_labels:
+        confusion.add_column(label)
+    for label, counts in zip(report.category_labels, report.category_confusion, strict=True):
+        confusion.add_row(label, *map(str, counts))
+    out.print(confusion)
+    out.print(
+        f"tips {report.tips}  category macro-F1 {report.category_macro_f1:.3f}  "
+        f"subtype macro-F1 {report.subtype_macro_f1:.3f}  urgency F1 {report.urgency_f1:.3f}\n"
+        f"department {report.department_accuracy:.3f}  county {report.county_accuracy:.3f}  "
+        f"enterprise right {report.enterprise_right:.3f} of {report.enterprise_named}  "
+        f"wrongly matched {report.enterprise_wrongly_matched:.3f} of {report.enterprise_unnamed}"
+    )
+
+
+@classifier_app.command("bench")
+def classifier_bench(
+    train: Annotated[Path, typer.Option("--train", exists=True, dir_okay=False)],
+    test: Annotated[Path, typer.Option("--test", exists=True, dir_okay=False)],
+) -> None:
+    """Taxonomy-free: train on {"text","label"} lines, report macro-F1 and per-class F1 on the test file."""
+    from triage.classifier import bench
+
+    report = bench(train, test)
+    typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=1))
+
+
+def _triage_line(engine: Any, line: str) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+        if not isinstance(row, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        return {"id": None, "error": f"invalid JSON: {exc}"}
+    tip_id = row.get("id")
+    text = row.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return {"id": tip_id, "error": "missing or empty text"}
+    try:
+        result = engine.analyse(text)
+    except Exception as exc:  # noqa: BLE001 - one bad tip must not stop the batch
+        return {"id": tip_id, "error": f"{type(exc).__name__}: {exc}"}
+    return {
+        "id": tip_id,
+        "category": result.category,
+        "subtype": result.subtype,
+        "department": result.lead_department,
+        "county": result.county_code,
+        "enterprise_uscc": result.enterprise.uscc if result.enterprise else None,
+        "urgent": result.urgent,
+        "confidence": round(result.confidence, 4),
+        "evidence": [e.to_dict() for e in result.evidence],
+    }
+
+
+def triage_command() -> None:
+    """Read tips as JSON Lines on stdin ({"id", "text"}), write one analysis line per tip on stdout."""
+    settings = Settings()
+    engine = _engine_for_eval(settings, None)
+    out = sys.stdout
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        out.write(json.dumps(_triage_line(engine, line), ensure_ascii=False) + "\n")
+    out.flush()
