@@ -21,6 +21,7 @@ import triage
 from hotline.limits import BodySizeLimit
 from hotline.settings import Settings
 from intake import api as intake_api
+from intake import open311
 from intake import pages as intake_pages
 from intake.service import IntakeConfig
 from models.db import make_engine, make_sessionmaker
@@ -50,6 +51,8 @@ def _is_api(request: Request) -> bool:
 
 
 def _error_response(request: Request, exc: HotlineError) -> Response:
+    if request.url.path.startswith("/open311/"):
+        return open311.error_response(exc)
     if _is_api(request):
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
     if isinstance(exc, Unauthenticated) and request.method == "GET":
@@ -133,6 +136,7 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
     app.include_router(intake_api.router)
     app.include_router(intake_pages.router)
     app.include_router(staff_api.router)
+    app.include_router(open311.router)
     app.include_router(staff_pages.router)
 
     @app.get("/favicon.ico", include_in_schema=False)

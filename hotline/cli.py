@@ -47,7 +47,7 @@ def db_upgrade(revision: str = "head") -> None:
 @users_app.command("add")
 def users_add(
     username: str,
-    role: Annotated[str, typer.Option(help="dispatcher, department or bureau")],
+    role: Annotated[str, typer.Option(help="dispatcher, department, bureau or integration (Open311 client)")],
     department: Annotated[str | None, typer.Option(help="department code, for role=department")] = None,
     name: Annotated[str, typer.Option(help="display name")] = "",
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",

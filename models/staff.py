@@ -13,6 +13,7 @@ class Role(StrEnum):
     dispatcher = "dispatcher"  # 派单员
     department = "department"  # 承办单位
     bureau = "bureau"  # 市工信局 administrator
+    integration = "integration"  # a client system (Open311) that submits and tracks tips with a token
 
 
 class Department(Base):
