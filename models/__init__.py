@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import Base
+from models.bot import BotState, ProcessedUpdate, TelegramChatLink, TelegramLinkCode
 from models.outbox import OutboxMessage
 from models.register import Enterprise
 from models.staff import ApiToken, Department, User
@@ -14,10 +15,14 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "BotState",
     "Department",
     "Enterprise",
     "OutboxMessage",
+    "ProcessedUpdate",
     "Reporter",
+    "TelegramChatLink",
+    "TelegramLinkCode",
     "TicketCounter",
     "Tip",
     "TipLabel",
