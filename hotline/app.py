@@ -1,6 +1,7 @@
 """The FastAPI app factory: settings in, a wired app out (database, templates, routers, error mapping)."""
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -39,11 +41,15 @@ TEMPLATE_DIRS = [
 ]
 
 
-def default_analyser() -> Any:
-    """The triage engine's `analyse`, imported here so that the web app can start before it is loaded."""
-    from triage.analysis import analyse
+def default_analyser(sessions: sessionmaker[Session], data_dir: Path, warm: bool = True) -> Any:
+    """The triage engine's `analyse`, pointed at this database; optionally built in the background now,
+    so the first tip after start-up does not wait for the register index."""
+    from triage import analysis
 
-    return analyse
+    analysis.configure(sessions, data_dir)
+    if warm:
+        threading.Thread(target=analysis.current_engine, name="triage-warm-up", daemon=True).start()
+    return analysis.analyse
 
 
 def _is_api(request: Request) -> bool:
@@ -79,7 +85,9 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
         max_photos=settings.max_photos,
         max_photo_bytes=settings.max_photo_bytes,
     )
-    app.state.analyser = default_analyser() if analyser == "default" else analyser
+    app.state.analyser = (
+        default_analyser(app.state.sessions, settings.data_dir) if analyser == "default" else analyser
+    )
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),
         autoescape=select_autoescape(default=True),

@@ -81,7 +81,7 @@ def _submit_demo_tips(sessions, settings: Settings, console: Console) -> None:  
     config = IntakeConfig(
         secret_key=settings.secret_key, tz=settings.tz, attachments_dir=settings.attachments_dir
     )
-    analyser = default_analyser()
+    analyser = default_analyser(sessions, settings.data_dir, warm=False)
     lines = (DEMO_DIR / "demo_tips.jsonl").read_text(encoding="utf-8").splitlines()
     for line in lines:
         row = json.loads(line)
