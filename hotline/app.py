@@ -21,6 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import intake
 import triage
 from hotline.limits import BodySizeLimit
+from hotline.observability import Metrics, RequestContext
 from hotline.settings import Settings
 from intake import api as intake_api
 from intake import open311
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
         json_limit=1024 * 1024,
         upload_limit=settings.max_photos * settings.max_photo_bytes + 1024 * 1024,
     )
+    metrics = Metrics(app.state.sessions)
+    app.add_middleware(RequestContext, metrics=metrics)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.exception_handler(HotlineError)
@@ -140,6 +143,11 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
         except Exception:  # any failure means "not healthy"
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
 
     app.include_router(intake_api.router)
     app.include_router(intake_pages.router)

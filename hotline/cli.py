@@ -1,6 +1,5 @@
 """The `hotline` command: serve, db upgrade, users, demo data, and the triage commands."""
 
-import logging
 import os
 from pathlib import Path
 from typing import Annotated

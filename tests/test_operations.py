@@ -1,0 +1,45 @@
+"""Operations: health, metrics, request ids, and logs that never carry secrets."""
+
+import json
+import logging
+
+from hotline.observability import JsonFormatter
+
+
+def test_metrics_count_requests_and_read_the_queue_from_the_database(server):  # type: ignore[no-untyped-def]
+    client = server.client()
+    client.post("/api/v1/tips", json={"text": "龙川县老隆镇的钢厂夜里冒黑烟", "channel": "api"})
+    text = client.get("/metrics").text
+    assert 'hotline_tips{status="received"} 1.0' in text
+    assert "hotline_queue_size 1.0" in text
+    assert 'hotline_http_requests_total{method="POST",route="/api/v1/tips",status="201"} 1.0' in text
+
+
+def test_every_response_carries_a_request_id(server):  # type: ignore[no-untyped-def]
+    client = server.client()
+    assert len(client.get("/healthz").headers["x-request-id"]) == 16
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "bad id;" + "x" * 100}).headers["x-request-id"]
+        != "bad id;" + "x" * 100
+    )
+
+
+def test_access_logs_carry_no_query_codes_or_contacts(server, caplog):  # type: ignore[no-untyped-def]
+    client = server.client()
+    with caplog.at_level(logging.INFO, logger="hotline.access"):
+        receipt = client.post(
+            "/api/v1/tips",
+            json={
+                "text": "紫金县玻璃厂复产冒烟",
+                "channel": "api",
+                "anonymous": False,
+                "contact": "13612345678",
+            },
+        ).json()
+        client.get(f"/api/v1/tips/{receipt['ticket']}", params={"code": receipt["query_code"]})
+    lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "hotline.access"]
+    assert len(lines) == 2
+    assert all(json.loads(line)["request_id"] for line in lines)
+    joined = "\n".join(lines)
+    assert receipt["query_code"] not in joined and "13612345678" not in joined
