@@ -79,9 +79,16 @@ def serve(
     base = f"http://{host}:{port}"
     console.print(f"公众举报页 {base}/   查询进度 {base}/status")
     console.print(f"工作人员登录 {base}/staff/login   API 文档 {base}/docs")
-    logging.basicConfig(level=logging.INFO)
+    configure_logging()
     uvicorn.run(
-        "hotline.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "hotline.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,  # keep the JSON log lines of hotline.observability
+        access_log=False,  # RequestContext writes one line per request, without query strings
+        proxy_headers=True,
     )
 
 
