@@ -8,6 +8,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from hotline.observability import configure_logging
 from hotline.settings import Settings
 from models import migrate
 from models.db import make_engine, make_sessionmaker, unit_of_work
