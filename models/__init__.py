@@ -1,5 +1,6 @@
 """The data: SQLAlchemy 2.0 typed tables, the engine and sessions, Alembic migrations. No business rules."""
 
+from models import digest as digest  # registers the tables of scheduled work and reports
 from models.audit import AuditEvent
 from models.base import Base
 from models.bot import BotState, ProcessedUpdate, TelegramChatLink, TelegramLinkCode

@@ -1,0 +1,47 @@
+"""`hotline digest`, `hotline report annual` and `hotline scheduler`: the CLI of scheduled work and reports."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from digest import archive
+from digest.render import write_files
+from digest.week import IsoWeek
+from digest.weekly import generate
+from hotline.settings import Settings
+from models.base import utcnow
+from models.db import make_engine, make_sessionmaker, unit_of_work
+from triage.errors import HotlineError
+from triage.routing import catalogue
+
+console = Console()
+report_app = typer.Typer(help="Reports: the year-end summary (年度总结).", no_args_is_help=True)
+
+
+def digest_command(
+    week: Annotated[str, typer.Option(help="ISO week, e.g. 2026-W48 (default: the last complete week)")] = "",
+    out: Annotated[
+        Path, typer.Option(help="folder for digest-WEEK.html/.md/.xlsx and the PNG charts")
+    ] = Path("."),
+    store: Annotated[
+        bool, typer.Option("--archive/--no-archive", help="also store it in the archive")
+    ] = False,
+) -> None:
+    """Write one week's digest (周报) as HTML, Markdown and XLSX with its charts."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        iso = IsoWeek.parse(week) if week else IsoWeek.last_complete(utcnow(), settings.tz)
+        with unit_of_work(make_sessionmaker(engine)) as session:
+            figures, files = generate(session, iso, settings.tz, catalogue(settings.routing_file))
+            if store:
+                archive.store(session, figures, files)
+    except HotlineError as exc:
+        console.print(f"[red]{exc.message}[/red] ({exc.code})")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    for path in write_files(files, out):
+        console.print(str(path))
