@@ -1,0 +1,70 @@
+"""What a citizen may do from their Telegram account: see their own tips, query one, rate one (回访)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.service import NOT_FOUND_MESSAGE, CitizenStatus, citizen_status, find_tip_for_citizen
+from models.tips import Reporter, Tip
+from triage.actors import Actor
+from triage.errors import NotFound
+from triage.labels import TIP_STATUS
+from triage.workorders import record_satisfaction
+
+
+@dataclass(frozen=True)
+class OwnTip:
+    ticket: str
+    status_label: str
+    received_at: datetime
+
+
+def citizen_actor(telegram_user_id: int) -> Actor:
+    return Actor(label=f"telegram:{telegram_user_id}")
+
+
+def _own_tip(session: Session, telegram_user_id: int, ticket: str) -> Tip:
+    tip = session.scalar(
+        select(Tip)
+        .join(Reporter, Reporter.id == Tip.reporter_id)
+        .where(Tip.ticket == ticket.strip().upper(), Reporter.telegram_user_id == telegram_user_id)
+    )
+    if tip is None:
+        raise NotFound(NOT_FOUND_MESSAGE, "tip_not_found")
+    return tip
+
+
+def status_for(
+    session: Session, telegram_user_id: int, ticket: str, code: str, secret_key: str
+) -> CitizenStatus:
+    """A reporter's own tip needs no query code; anyone else's needs the right one."""
+    if code:
+        tip = find_tip_for_citizen(session, ticket, code, secret_key)
+    else:
+        tip = _own_tip(session, telegram_user_id, ticket)
+    return citizen_status(session, tip)
+
+
+def own_tips(session: Session, telegram_user_id: int, limit: int = 5) -> list[OwnTip]:
+    rows = session.execute(
+        select(Tip.ticket, Tip.status, Tip.received_at)
+        .join(Reporter, Reporter.id == Tip.reporter_id)
+        .where(Reporter.telegram_user_id == telegram_user_id)
+        .order_by(Tip.received_at.desc(), Tip.id.desc())
+        .limit(limit)
+    ).all()
+    return [OwnTip(r.ticket, TIP_STATUS.get(r.status, r.status), r.received_at) for r in rows]
+
+
+def rate_own_tip(session: Session, telegram_user_id: int, tip_id: int, value: str) -> Tip:
+    """回访 from the satisfaction buttons: only the reporter's own Telegram account may rate."""
+    tip = session.scalar(
+        select(Tip)
+        .join(Reporter, Reporter.id == Tip.reporter_id)
+        .where(Tip.id == tip_id, Reporter.telegram_user_id == telegram_user_id)
+    )
+    if tip is None:
+        raise NotFound("未找到您的这条举报", "tip_not_found")
+    return record_satisfaction(session, citizen_actor(telegram_user_id), tip_id, value)

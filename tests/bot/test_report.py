@@ -1,0 +1,39 @@
+"""A citizen reports through the Telegram bot: the real PTB client against the fake Bot API server."""
+
+from sqlalchemy import func, select
+
+from models.tips import Attachment, Reporter, Tip
+from tests.bot.conftest import CITIZEN, Bot, BotRunner, jpeg
+
+
+def test_a_citizen_reports_with_photos_location_and_phone(bot: BotRunner) -> None:
+    async def story(b: Bot) -> None:
+        await b.say("/start")
+        assert b.last().buttons == ["举报", "查询进度", "帮助"]
+        await b.say("举报")
+        assert "请用文字描述" in b.last().text
+        await b.say("龙川县老隆镇有个无名厂房每天半夜开中频炉炼钢，黑烟很大")
+        assert "照片" in b.last().text
+        await b.send(b.updates.photo(CITIZEN, jpeg()))
+        await b.send(b.updates.photo(CITIZEN, jpeg(32, 32)))
+        assert "第2张" in b.last().text
+        await b.say("照片已发完")
+        assert "发送当前位置" in b.last().buttons
+        await b.send(b.updates.location(CITIZEN, 24.1, 115.25))
+        await b.say("跳过")
+        await b.send(b.updates.contact(CITIZEN, "13800138000"))
+        summary = b.last()
+        assert "照片：2张" in summary.text and "13800138000" in summary.text
+        await b.press(summary, "确认提交")
+        receipt = b.last().text
+        assert "工单号：HY" in receipt and "查询码：" in receipt
+
+    bot.run(story)
+    with bot.sessions() as session:
+        tip = session.scalars(select(Tip)).one()
+        assert tip.channel == "telegram" and tip.latitude == 24.1
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 2
+        reporter = session.get(Reporter, tip.reporter_id)
+        assert reporter is not None
+        assert reporter.contact == "13800138000" and not reporter.anonymous
+        assert reporter.telegram_user_id == CITIZEN and reporter.telegram_chat_id == CITIZEN
