@@ -45,3 +45,10 @@ def digest_command(
         engine.dispose()
     for path in write_files(files, out):
         console.print(str(path))
+
+
+def scheduler_command() -> None:
+    """Run the scheduled jobs alone (周报, 超期督办, 签收提醒) until stopped."""
+    from digest.scheduler import scheduler_command as run
+
+    run()
