@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from models.tips import Attachment, Reporter, Tip
-from tests.bot.conftest import CITIZEN, Bot, BotRunner, jpeg
+from tests.bot.harness import CITIZEN, Bot, BotRunner, jpeg
 
 
 def test_a_citizen_reports_with_photos_location_and_phone(bot: BotRunner) -> None:
