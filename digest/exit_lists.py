@@ -217,7 +217,7 @@ def public_lists(session: Session, county_code: str | None = None) -> PublicList
     if county_code:
         query = query.where(Enterprise.county_code == county_code)
     rows: list[ListedEnterprise] = []
-    for e, change in session.execute(query).tuples():
+    for e, change in session.execute(query):
         # The latest approved change explains the current listing only if it put the enterprise there.
         ours = change is not None and change.target_list == e.exit_list
         rows.append(
