@@ -36,7 +36,7 @@ from bot.handlers_followup import (
 )
 from bot.persistence import DatabasePersistence
 from bot.sender import SenderConfig, deliver_due
-from bot.services import SERVICES_KEY, BotServices, Suggester
+from bot.services import SERVICES_KEY, BotServices, Suggester, suggester_from_analyser
 from hotline.settings import Settings
 from intake.service import Analyser, IntakeConfig
 
@@ -118,7 +118,7 @@ def build_application(
         sessions=sessions,
         intake=intake_config(settings),
         analyser=analyser,
-        suggester=suggester,
+        suggester=suggester or (suggester_from_analyser(analyser) if analyser is not None else None),
         public_url=settings.public_url,
     )
     application.bot_data["sender_config"] = sender or SenderConfig(public_url=settings.public_url)
