@@ -387,3 +387,51 @@ def test_an_operator_registers_a_phone_call_and_reads_out_ticket_and_code(server
     assert tip is not None and tip.channel == "phone" and tip.reporter.contact == "13700001111"
     received = db.scalar(select(AuditEvent).where(AuditEvent.tip_id == tip.id))
     assert received is not None and received.actor_user_id == staff["dispatcher"].user_id
+
+
+def test_the_dispatchers_other_decisions_and_a_departments_return(server, db, sessions, settings, staff):  # type: ignore[no-untyped-def]
+    from triage import workorders as wo
+
+    main, duplicate, emergency, spam = (make_tip(sessions, settings) for _ in range(4))
+    returned, returned_id = dispatched_to_miit(db, sessions, settings, staff)
+    unhappy, unhappy_id = dispatched_to_miit(db, sessions, settings, staff)
+    wo.sign(db, staff["miit"], unhappy_id)
+    wo.reply(db, staff["miit"], unhappy_id, "已核查，未发现问题")
+    wo.approve(db, staff["dispatcher"], unhappy_id)
+    wo.record_satisfaction(db, staff["dispatcher"], unhappy.tip_id, "不满意")
+    db.commit()
+    with login(server, "disp") as dispatcher, login(server, "miit1") as miit:
+        token = csrf_of(dispatcher, "/staff/queue")
+
+        def post(path: str, **form: str) -> httpx.Response:
+            return dispatcher.post(path, data={"csrf_token": token, **form})
+
+        assert post(f"/staff/tips/{duplicate.tip_id}/merge", into_ticket=main.ticket).status_code == 303
+        assert post(f"/staff/tips/{emergency.tip_id}/transfer", target="119").status_code == 303
+        assert (
+            post(f"/staff/tips/{spam.tip_id}/invalid", reason="").status_code == 422
+        )  # a reason is required
+        assert post(f"/staff/tips/{spam.tip_id}/invalid", reason="广告信息").status_code == 303
+        reopen_page = dispatcher.get(f"/staff/tips/{unhappy.tip_id}").text
+        assert 'id="reopen"' in reopen_page and "回访不满意" in reopen_page
+        assert post(f"/staff/tips/{unhappy.tip_id}/reopen", reason="市民反映仍在生产").status_code == 303
+        assert "已重办" in dispatcher.get(f"/staff/tips/{unhappy.tip_id}").text
+
+        inbox_token = csrf_of(miit, "/staff/inbox")
+        back = miit.post(
+            f"/staff/assignments/{returned_id}/return",
+            data={
+                "csrf_token": inbox_token,
+                "reason": "属于环保部门职责",
+                "back": f"/staff/tips/{returned.tip_id}",
+            },
+        )
+        assert back.status_code == 303 and back.headers["location"] == "/staff/inbox"
+        assert "已退回" in miit.get("/staff/inbox").text
+        queue = dispatcher.get("/staff/queue").text
+    with sessions() as check:
+        states = {t.id: t.status for t in check.scalars(select(Tip))}
+    assert states[duplicate.tip_id] == "merged" and states[emergency.tip_id] == "transferred"
+    assert states[spam.tip_id] == "invalid"
+    assert states[unhappy.tip_id] == states[returned.tip_id] == "received"
+    assert returned.ticket in queue and unhappy.ticket in queue and duplicate.ticket not in queue

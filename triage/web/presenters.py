@@ -60,7 +60,7 @@ def _local(value: Any, tz: ZoneInfo) -> str:
         return str(value)
 
 
-def _event_detail(event: AuditEvent, cat: Catalogue, tz: ZoneInfo) -> str:
+def _event_detail(event: AuditEvent, cat: Catalogue, tz: ZoneInfo, actor_department: str | None) -> str:
     d = event.detail or {}
     parts: list[str] = []
     if d.get("channel"):
@@ -76,7 +76,7 @@ def _event_detail(event: AuditEvent, cat: Catalogue, tz: ZoneInfo) -> str:
     co = [c for c in d.get("departments") or [] if c != d.get("lead")]
     if co:
         parts.append("协办：" + "、".join(cat.department_name(c) for c in co))
-    if d.get("department"):
+    if d.get("department") and d["department"] != actor_department:  # already named with the actor
         parts.append(cat.department_name(d["department"]))
     if d.get("days"):
         parts.append(f"{d['days']}个工作日")
@@ -109,8 +109,8 @@ def history_lines(
     }
     lines = []
     for e in events:
-        if e.actor_user_id in users:
-            name, dept = users[e.actor_user_id]
+        name, dept = users.get(e.actor_user_id or 0, ("", None))
+        if name:
             actor = f"{name}（{cat.department_name(dept)}）" if dept else name
         elif e.actor == "system":
             actor = "系统"
@@ -121,7 +121,7 @@ def history_lines(
                 at=e.created_at,
                 label=STAFF_EVENT.get(e.action, e.action),
                 actor=actor,
-                detail=_event_detail(e, cat, tz),
+                detail=_event_detail(e, cat, tz, dept),
             )
         )
     return lines
