@@ -27,6 +27,7 @@ from intake import api as intake_api
 from intake import open311
 from intake import pages as intake_pages
 from intake.service import IntakeConfig
+from models import crypto
 from models.db import make_engine, make_sessionmaker
 from triage.errors import Conflict, HotlineError, Unauthenticated, Unavailable
 from triage.web import api as staff_api
@@ -69,6 +70,7 @@ def _error_response(request: Request, exc: HotlineError) -> Response:
 
 def create_app(settings: Settings | None = None, analyser: Any = "default") -> FastAPI:
     settings = settings or Settings()
+    crypto.configure(settings.reporter_keys())
     engine = make_engine(settings.database_url)
     app = FastAPI(
         title="河源市12345 落后产能举报 API",

@@ -8,13 +8,15 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from hotline import backup
 from hotline.observability import configure_logging
 from hotline.settings import Settings
-from models import migrate
+from models import crypto, migrate
 from models.db import make_engine, make_sessionmaker, unit_of_work
 from triage.accounts import create_token, create_user
 from triage.departments import sync_departments
 from triage.errors import HotlineError
+from triage.retention import purge_reporter_identities, reencrypt_reporter_identities
 from triage.routing import catalogue
 
 app = typer.Typer(help="河源市12345 落后产能举报 — tip intake and work orders.", no_args_is_help=True)
@@ -23,6 +25,12 @@ users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 console = Console()
+
+
+@app.callback()
+def main() -> None:
+    """Every command starts here: reporter identity keys are configured before any query."""
+    crypto.configure(Settings().reporter_keys())
 
 
 def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
@@ -65,6 +73,65 @@ def users_add(
     console.print(f"user {username} ({role}) created")
     if secret:
         console.print(f"API token (shown once): {secret}")
+
+
+@app.command("backup")
+def backup_command(out: Annotated[Path, typer.Argument(help="the .tar.gz to write")]) -> None:
+    """Back up the SQLite database (online, consistent) and the photos."""
+    settings = Settings()
+    try:
+        written = backup.backup(settings.database_url, settings.attachments_dir, out)
+    except backup.BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"backup written to {written}")
+
+
+@app.command("restore")
+def restore_command(
+    archive: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    force: Annotated[bool, typer.Option(help="replace an existing database")] = False,
+) -> None:
+    """Restore a backup made by `hotline backup` (stop the server first)."""
+    settings = Settings()
+    try:
+        backup.restore(archive, settings.database_url, settings.attachments_dir, force)
+    except backup.BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print("restored")
+
+
+@app.command("retention")
+def retention_command(
+    days: Annotated[
+        int, typer.Option(help="purge identities of reporters whose tips all ended this long ago")
+    ] = 365,
+) -> None:
+    """Remove reporter identity (name, contact, Telegram ids) after the retention period."""
+    settings = Settings()
+    with unit_of_work(_sessions(settings)) as session:
+        purged = purge_reporter_identities(session, days)
+    console.print(f"{purged} reporter identities purged")
+
+
+keys_app = typer.Typer(help="Reporter identity encryption keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("new")
+def keys_new() -> None:
+    """Print a new key: put it first in HOTLINE_CONTACT_KEYS, keep the old ones after it, then rotate."""
+    console.print(crypto.new_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored identity with the first key of HOTLINE_CONTACT_KEYS."""
+    settings = Settings()
+    with unit_of_work(_sessions(settings)) as session:
+        count = reencrypt_reporter_identities(session)
+    console.print(f"{count} reporter identities re-encrypted; the old keys can now be removed")
 
 
 @app.command()

@@ -1,10 +1,12 @@
 """Settings, read once from the environment (HOTLINE_*) and an optional .env file."""
 
+import base64
+import hashlib
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_SECRET = "demo-secret-not-for-production"
@@ -32,7 +34,8 @@ class Settings(BaseSettings):
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
-    extra_origins: list[str] = Field(default_factory=list)
+    # Fernet keys for reporter identity at rest, comma-separated, newest first (see README: key rotation).
+    contact_keys: str = ""
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":
@@ -43,6 +46,16 @@ class Settings(BaseSettings):
                 raise ValueError("HOTLINE_SECRET_KEY is required outside demo mode (HOTLINE_DEMO=false)")
             self.secret_key = DEMO_SECRET
         return self
+
+    def reporter_keys(self) -> list[str]:
+        """The keys for reporter identity; demo mode derives one from the secret key."""
+        keys = [k.strip() for k in self.contact_keys.split(",") if k.strip()]
+        if keys:
+            return keys
+        if not self.demo:
+            raise ValueError("HOTLINE_CONTACT_KEYS is required outside demo mode (hotline keys new)")
+        digest = hashlib.sha256(f"reporter-identity:{self.secret_key}".encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
 
     @cached_property
     def tz(self) -> ZoneInfo:

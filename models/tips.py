@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
+from models.crypto import EncryptedText
 from models.register import Enterprise
 
 
@@ -35,8 +36,10 @@ class Reporter(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
-    name: Mapped[str | None] = mapped_column(String(60))
-    contact: Mapped[str | None] = mapped_column(String(100))
+    # Encrypted at rest (models/crypto.py); only dispatchers ever read them, each view audited.
+    name: Mapped[str | None] = mapped_column(EncryptedText)
+    contact: Mapped[str | None] = mapped_column(EncryptedText)
+    purged_at: Mapped[datetime | None]  # identity removed by `hotline retention`
     telegram_user_id: Mapped[int | None] = mapped_column(index=True)
     telegram_chat_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

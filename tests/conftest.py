@@ -26,12 +26,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.app import create_app
 from hotline.settings import Settings
-from models import Base, migrate
+from models import Base, crypto, migrate
 from models.db import make_engine, make_sessionmaker, unit_of_work
 from triage.departments import sync_departments
 from triage.routing import catalogue
 
 PG_ENV = "HOTLINE_TEST_POSTGRES_URL"
+TEST_KEYS = [crypto.new_key(), crypto.new_key()]
+crypto.configure(TEST_KEYS)
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -89,7 +91,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=db_url, demo=True, secret_key="test-secret-key")
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        demo=True,
+        secret_key="test-secret-key",
+        contact_keys=",".join(TEST_KEYS),
+    )
 
 
 @pytest.fixture
