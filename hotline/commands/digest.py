@@ -52,3 +52,22 @@ def scheduler_command() -> None:
     from digest.scheduler import scheduler_command as run
 
     run()
+
+
+@report_app.command("annual")
+def annual_command(
+    year: Annotated[int, typer.Option(help="calendar year, e.g. 2026")],
+    out: Annotated[Path, typer.Option(help="folder for annual-YEAR.html and annual-YEAR.xlsx")] = Path("."),
+) -> None:
+    """Write the year-end summary (年度总结) per department and county as HTML and XLSX."""
+    from digest.annual import annual_summary, write_annual
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(make_sessionmaker(engine)) as session:
+            summary = annual_summary(session, year, settings.tz, catalogue(settings.routing_file))
+    finally:
+        engine.dispose()
+    for path in write_annual(summary, out):
+        console.print(str(path))
