@@ -165,7 +165,7 @@ def annual_summary(session: Session, year: int, tz: ZoneInfo, cat: Catalogue | N
     for dept, tip_county, text in replies:
         found = read_reply(text or "")
         by_dept_recorded.setdefault(dept, []).append(found)
-        by_tip_county_recorded.setdefault(tip_county, []).append(found)
+        by_county_recorded.setdefault(tip_county, []).append(found)
 
     dept_codes = sorted(set(dept_tips) | set(changes_by_dept) | set(by_dept_recorded))
     by_department = [
