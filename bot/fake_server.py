@@ -60,9 +60,14 @@ class Call:
 
     @property
     def message_id(self) -> int | None:
-        if isinstance(self.result, dict):
+        if isinstance(self.result, dict) and "message_id" in self.result:
             return int(self.result["message_id"])
         return None
+
+    @property
+    def accepted(self) -> bool:
+        """False for calls the fake was told to fail."""
+        return not (isinstance(self.result, dict) and "failed" in self.result)
 
 
 @dataclass
@@ -203,7 +208,7 @@ class FakeTelegram:
         return [
             c
             for c in self.calls()
-            if c.method in SENDING_METHODS and (chat_id is None or c.chat_id == chat_id)
+            if c.method in SENDING_METHODS and c.accepted and (chat_id is None or c.chat_id == chat_id)
         ]
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10) -> None:

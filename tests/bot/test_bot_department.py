@@ -1,8 +1,8 @@
 """A department links its Telegram group with a one-time code and signs (签收) an assignment with a button."""
 
 import re
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
