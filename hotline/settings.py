@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str = ""
     cookie_secure: bool = False
+    # Per-IP limits on submissions and status queries (intake/ratelimit.py); off only for load tests.
+    rate_limits: bool = True
     max_photos: int = 5
     max_photo_bytes: int = 10 * 1024 * 1024
     max_text_chars: int = 5000

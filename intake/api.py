@@ -1,11 +1,12 @@
 """The public JSON API (/api/v1/tips): submit a tip, read its status, rate it. Thin: it calls intake.service."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from intake.ratelimit import STATUS_QUERY, SUBMIT, per_ip
 from intake.service import TipSubmission, citizen_status, find_tip_for_citizen, submit
 from models.db import unit_of_work
 from triage.actors import CITIZEN, Actor
@@ -76,10 +77,18 @@ class ErrorOut(BaseModel):
     message: str = Field(description="中文说明")
 
 
-ERRORS = {code: {"model": ErrorOut} for code in (400, 401, 404, 409, 413, 422, 429, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 404, 409, 413, 422, 429, 503)
+}
 
 
-@router.post("/tips", status_code=201, response_model=TipReceipt, responses=ERRORS)  # type: ignore[arg-type]
+@router.post(
+    "/tips",
+    status_code=201,
+    response_model=TipReceipt,
+    responses=ERRORS,
+    dependencies=[Depends(per_ip(SUBMIT))],
+)
 def create_tip(body: TipIn, state: AppState, user: OptionalUser, request: Request) -> TipReceipt:
     actor: Actor = CITIZEN
     if body.channel in STAFF_CHANNELS:
@@ -104,7 +113,12 @@ def create_tip(body: TipIn, state: AppState, user: OptionalUser, request: Reques
     )
 
 
-@router.get("/tips/{ticket}", response_model=TipStatusOut, responses=ERRORS)  # type: ignore[arg-type]
+@router.get(
+    "/tips/{ticket}",
+    response_model=TipStatusOut,
+    responses=ERRORS,
+    dependencies=[Depends(per_ip(STATUS_QUERY))],
+)
 def get_tip_status(
     ticket: str, db: DbSession, state: AppState, code: Annotated[str, Query()] = ""
 ) -> TipStatusOut:
@@ -113,7 +127,12 @@ def get_tip_status(
     return TipStatusOut.model_validate(status, from_attributes=True)
 
 
-@router.post("/tips/{ticket}/rating", response_model=TipStatusOut, responses=ERRORS)  # type: ignore[arg-type]
+@router.post(
+    "/tips/{ticket}/rating",
+    response_model=TipStatusOut,
+    responses=ERRORS,
+    dependencies=[Depends(per_ip(STATUS_QUERY))],
+)
 def rate_tip(ticket: str, body: RatingIn, state: AppState) -> TipStatusOut:
     with unit_of_work(state.sessions) as db:
         tip = find_tip_for_citizen(db, ticket, body.code, state.settings.secret_key)

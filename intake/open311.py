@@ -8,11 +8,12 @@ requests it submitted itself: tip texts can identify a reporter, so there is no 
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.ratelimit import SUBMIT, per_ip
 from intake.service import TipSubmission, submit
 from models.audit import AuditEvent
 from models.staff import Role, User
@@ -109,7 +110,7 @@ def service_definition(service_code: str, request: Request) -> dict[str, Any]:
     return {"service_code": service_code, "attributes": []}
 
 
-@router.post("/requests.json", status_code=201)
+@router.post("/requests.json", status_code=201, dependencies=[Depends(per_ip(SUBMIT))])
 def create_request(
     state: AppState,
     db: DbSession,

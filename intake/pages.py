@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
+from intake.ratelimit import STATUS_QUERY, SUBMIT, per_ip
 from intake.service import TipSubmission, citizen_status, find_tip_for_citizen, submit
 from models.db import unit_of_work
 from triage.actors import CITIZEN
@@ -34,7 +35,7 @@ async def read_photos(photos: list[UploadFile], max_bytes: int) -> list[bytes]:
     return data
 
 
-@router.post("/tips", response_class=HTMLResponse)
+@router.post("/tips", response_class=HTMLResponse, dependencies=[Depends(per_ip(SUBMIT))])
 async def submit_tip(
     request: Request,
     state: AppState,
@@ -76,7 +77,9 @@ async def submit_tip(
     return render(request, "receipt.html", status_code=201, receipt=receipt)
 
 
-@router.get("/status", response_class=HTMLResponse, name="status_page")
+@router.get(
+    "/status", response_class=HTMLResponse, name="status_page", dependencies=[Depends(per_ip(STATUS_QUERY))]
+)
 def status_page(
     request: Request, db: DbSession, state: AppState, ticket: str = "", code: str = ""
 ) -> HTMLResponse:
@@ -91,7 +94,7 @@ def status_page(
     return render(request, "status.html", ticket=ticket, code=code, status=citizen_status(db, tip))
 
 
-@router.post("/status/rating", response_class=HTMLResponse)
+@router.post("/status/rating", response_class=HTMLResponse, dependencies=[Depends(per_ip(STATUS_QUERY))])
 def rate(
     request: Request,
     state: AppState,

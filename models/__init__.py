@@ -5,6 +5,7 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.bot import BotState, ProcessedUpdate, TelegramChatLink, TelegramLinkCode
 from models.outbox import OutboxMessage
+from models.ratelimit import RateCounter
 from models.register import Enterprise
 from models.staff import ApiToken, Department, User
 from models.tips import Attachment, Reporter, TicketCounter, Tip, TipLabel
@@ -21,6 +22,7 @@ __all__ = [
     "Enterprise",
     "OutboxMessage",
     "ProcessedUpdate",
+    "RateCounter",
     "Reporter",
     "TelegramChatLink",
     "TelegramLinkCode",

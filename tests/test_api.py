@@ -251,3 +251,16 @@ def test_health_and_openapi(server):  # type: ignore[no-untyped-def]
     assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/v1/tips", "/api/v1/tips/{ticket}", "/api/v1/staff/tips/{tip_id}/dispatch"} <= set(paths)
+
+
+def test_a_flood_from_one_address_is_rate_limited_with_a_clear_message(server, db):  # type: ignore[no-untyped-def]
+    from intake.ratelimit import SUBMIT
+
+    with server.client() as client:
+        codes = [_submit(client).status_code for _ in range(SUBMIT.count)]
+        refused = _submit(client)
+    assert codes == [201] * SUBMIT.count
+    assert refused.status_code == 429 and refused.json()["error"] == "rate_limited_submit"
+    assert "频繁" in refused.json()["message"]
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(Tip)) == SUBMIT.count
