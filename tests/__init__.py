@@ -1,0 +1,1 @@
+"""The test suite (a package, so that tests/triage does not shadow the triage package)."""
