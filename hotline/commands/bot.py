@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,6 +69,10 @@ def bot_command(
     application.run_polling(allowed_updates=Update.ALL_TYPES)
 
 
+def _more_than(fake: Any, count: int) -> bool:
+    return len(fake.sent()) > count
+
+
 async def _console(settings: Settings) -> None:
     from bot.application import build_application
     from bot.fake_server import Call, FakeTelegram, UpdateFactory
@@ -122,7 +127,7 @@ async def _console(settings: Settings) -> None:
                 out.print(f"[red]{exc}[/red]")
                 continue
             try:  # show the answer before the next prompt
-                await asyncio.to_thread(fake.wait_for, lambda: len(fake.sent()) > before, 15)
+                await asyncio.to_thread(fake.wait_for, partial(_more_than, fake, before), 15)
             except AssertionError:
                 out.print("[dim]（机器人没有回复）[/dim]")
         await application.updater.stop()

@@ -36,9 +36,11 @@ def staff_server(bot_settings: Settings) -> Iterator[LiveServer]:
     app.include_router(pages.router)
     loader = app.state.templates.env.loader
     assert isinstance(loader, ChoiceLoader)
-    loader.loaders.append(FileSystemLoader(str(Path(bot_package.__file__).parent / "templates")))
     # tests/triage/__init__.py can shadow the `triage` package that hotline.app reads its template path from.
-    loader.loaders.append(FileSystemLoader(str(Path(deps.__file__).parent / "templates")))
+    extra = [Path(bot_package.__file__).parent / "templates", Path(deps.__file__).parent / "templates"]
+    app.state.templates.env.loader = ChoiceLoader(
+        [*loader.loaders, *(FileSystemLoader(str(d)) for d in extra)]
+    )
     yield from serve_app(app)
 
 

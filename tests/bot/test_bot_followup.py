@@ -67,7 +67,7 @@ def test_report_status_closure_notice_and_satisfaction(bot: BotRunner) -> None:
         _dispatch_and_close(b.sessions)
         report_ = await b.deliver()
         notices = [c.text for c in b.fake.sent(CITIZEN)[-2:]]
-        assert "已派至市工业和信息化局办理" in notices[0] or "已派至" in notices[0]
+        assert f"您的举报 {ticket} 已派至" in notices[0]
         closure = b.last()
         assert "已办结" in closure.text and "责令停产" in closure.text
         assert closure.buttons == ["满意", "基本满意", "不满意"]

@@ -37,3 +37,33 @@ def test_a_citizen_reports_with_photos_location_and_phone(bot: BotRunner) -> Non
         assert reporter is not None
         assert reporter.contact == "13800138000" and not reporter.anonymous
         assert reporter.telegram_user_id == CITIZEN and reporter.telegram_chat_id == CITIZEN
+
+
+def test_the_enterprise_step_offers_register_names_when_triage_is_present(bot: BotRunner) -> None:
+    asked: list[tuple[str, str]] = []
+
+    def register_suggestions(text: str, typed: str) -> list[str]:
+        asked.append((text, typed))
+        return ["河源市龙川县宏达钢铁有限公司", "河源市龙川县宏达铸造厂"]
+
+    async def story(b: Bot) -> None:
+        await b.say("龙川县宏达厂晚上偷偷炼钢，中频炉一直在烧")
+        await b.say("不上传照片")
+        await b.say("龙川县")
+        await b.say("宏达")
+        offer = b.last()
+        assert "您说的是下列企业吗" in offer.text
+        assert offer.buttons == [
+            "河源市龙川县宏达钢铁有限公司",
+            "河源市龙川县宏达铸造厂",
+            "都不是，按我填写的",
+        ]
+        await b.press(offer, "河源市龙川县宏达钢铁有限公司")
+        assert "是否留下联系方式" in b.last().text
+        await b.say("匿名举报")
+        await b.press(b.last(), "确认提交")
+
+    bot.run(story, suggester=register_suggestions)
+    assert asked == [("龙川县宏达厂晚上偷偷炼钢，中频炉一直在烧", "宏达")]
+    with bot.sessions() as session:
+        assert session.scalars(select(Tip.enterprise_name)).one() == "河源市龙川县宏达钢铁有限公司"
