@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from digest.week import IsoWeek
@@ -421,11 +421,13 @@ def _rates(
 
 
 def _overdue_at(end: datetime) -> ColumnElement[bool]:
-    """Due before the end of the week and not completed (reply standing, given before the end) by then."""
-    completed_by_end = and_(
-        Assignment.status.in_(DONE), Assignment.replied_at.is_not(None), Assignment.replied_at < end
-    )
-    return and_(Assignment.status.not_in(NOT_COUNTED), Assignment.due_at < end, ~completed_by_end)
+    """Due before the end of the week and not completed (reply standing, given before the end) by then.
+
+    Written as "still open, or replied only after the end" so that PostgreSQL can use the status and
+    replied_at indexes instead of reading every past assignment."""
+    still_open = Assignment.status.in_((AssignmentStatus.pending, AssignmentStatus.accepted))
+    replied_after_end = and_(Assignment.status.in_(DONE), Assignment.replied_at >= end)
+    return and_(Assignment.due_at < end, or_(still_open, replied_after_end))
 
 
 def _overdue(session: Session, end: datetime, names: dict[str, str]) -> list[OverdueAssignment]:
@@ -469,12 +471,18 @@ def _overdue_by_department(
 
 
 def _repeated(session: Session, start: datetime, end: datetime) -> list[RepeatedEnterprise]:
-    in_week = func.sum(case((Tip.received_at >= start, 1), else_=0))
-    counts = (
-        select(Tip.enterprise_id.label("eid"), in_week.label("week"), func.count().label("total"))
-        .where(Tip.enterprise_id.is_not(None), Tip.received_at < end)
+    in_week = (
+        select(Tip.enterprise_id.label("eid"), func.count().label("week"))
+        .where(Tip.enterprise_id.is_not(None), Tip.received_at >= start, Tip.received_at < end)
         .group_by(Tip.enterprise_id)
-        .having(in_week >= 2)
+        .having(func.count() >= 2)
+        .subquery()
+    )
+    # Totals only for the few enterprises repeated this week, not for every enterprise ever reported.
+    totals = (
+        select(Tip.enterprise_id.label("eid"), func.count().label("total"))
+        .where(Tip.enterprise_id.in_(select(in_week.c.eid)), Tip.received_at < end)
+        .group_by(Tip.enterprise_id)
         .subquery()
     )
     rows = session.execute(
@@ -484,11 +492,12 @@ def _repeated(session: Session, start: datetime, end: datetime) -> list[Repeated
             Enterprise.uscc,
             Enterprise.county,
             Enterprise.exit_list,
-            counts.c.week,
-            counts.c.total,
+            in_week.c.week,
+            totals.c.total,
         )
-        .join(counts, counts.c.eid == Enterprise.id)
-        .order_by(counts.c.week.desc(), counts.c.total.desc(), Enterprise.uscc)
+        .join(in_week, in_week.c.eid == Enterprise.id)
+        .join(totals, totals.c.eid == Enterprise.id)
+        .order_by(in_week.c.week.desc(), totals.c.total.desc(), Enterprise.uscc)
     ).all()
     return [RepeatedEnterprise(i, n, u, c, e, int(w), int(t)) for i, n, u, c, e, w, t in rows]
 

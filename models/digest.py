@@ -4,11 +4,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.register import Enterprise
+from models.tips import Tip
+from models.workorders import Assignment
 
 
 class JobRun(Base):
@@ -87,3 +89,12 @@ class ExitListChange(Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
 
     enterprise: Mapped[Enterprise] = relationship()
+
+
+# Indexes the weekly digest's range queries need (declared here, with the work that needs them, so the
+# tables' own modules stay as they are): tips dispatched or closed in a week, assignments falling due.
+Index("ix_tips_dispatched_at", Tip.dispatched_at)
+Index("ix_tips_closed_at", Tip.closed_at)
+Index("ix_assignments_sign_due_at", Assignment.sign_due_at)
+Index("ix_assignments_due_at", Assignment.due_at)
+Index("ix_assignments_replied_at", Assignment.replied_at)

@@ -18,7 +18,18 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+DIGEST_INDEXES = [
+    ("tips", "ix_tips_dispatched_at", "dispatched_at"),
+    ("tips", "ix_tips_closed_at", "closed_at"),
+    ("assignments", "ix_assignments_sign_due_at", "sign_due_at"),
+    ("assignments", "ix_assignments_due_at", "due_at"),
+    ("assignments", "ix_assignments_replied_at", "replied_at"),
+]
+
+
 def upgrade() -> None:
+    for table, name, column in DIGEST_INDEXES:
+        op.create_index(name, table, [column], unique=False)
     op.create_table(
         "digest_archives",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -96,6 +107,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table, name, _column in DIGEST_INDEXES:
+        op.drop_index(name, table_name=table)
     with op.batch_alter_table("exit_list_changes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_exit_list_changes_status"))
         batch_op.drop_index(batch_op.f("ix_exit_list_changes_enterprise_id"))
