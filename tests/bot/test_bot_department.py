@@ -22,7 +22,6 @@ from tests.bot.harness import Bot, BotRunner
 from tests.conftest import LiveServer, serve_app
 from tests.factories import PASSWORD, TZ, actor, make_tip, make_user, tech_order
 from triage import workorders as wo
-from triage.web import deps
 
 GROUP = -100500
 PHONE = "13912345678"
