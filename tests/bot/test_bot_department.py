@@ -35,11 +35,8 @@ def staff_server(bot_settings: Settings) -> Iterator[LiveServer]:
     app.include_router(pages.router)
     loader = app.state.templates.env.loader
     assert isinstance(loader, ChoiceLoader)
-    # tests/triage/__init__.py can shadow the `triage` package that hotline.app reads its template path from.
-    extra = [Path(bot_package.__file__).parent / "templates", Path(deps.__file__).parent / "templates"]
-    app.state.templates.env.loader = ChoiceLoader(
-        [*loader.loaders, *(FileSystemLoader(str(d)) for d in extra)]
-    )
+    bot_templates = FileSystemLoader(str(Path(bot_package.__file__).parent / "templates"))
+    app.state.templates.env.loader = ChoiceLoader([*loader.loaders, bot_templates])
     yield from serve_app(app)
 
 
