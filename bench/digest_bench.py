@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from digest.figures import weekly_digest
 from digest.week import IsoWeek
+from digest.weekly import generate
 from models import migrate
 from models.db import make_engine, make_sessionmaker, unit_of_work
 from triage.departments import sync_departments
@@ -53,7 +54,7 @@ SELECT 'HYB' || lpad(i::text, 12, '0'), 'x', (ARRAY['web','telegram','phone','ap
        (ARRAY['emission','energy_overuse','ditiaogang','unlicensed','hazard','other'])[1 + i % 6],
        i % 97 = 0,
        (ARRAY['441602','441621','441622','441623','441624','441625'])[1 + i % 6],
-       CASE WHEN i % 3 = 0 THEN 1 + (i * 7919) % 20000 END,
+       CASE WHEN i % 3 = 0 THEN 1 + ((i::bigint * 7919) % 20000)::int END,
        'done', r.at,
        CASE WHEN i % 10 < 8 THEN r.at + ((1 + i % 48) * interval '1 hour') END,
        CASE WHEN i % 10 < 8 AND NOT (i % 200 = 0 OR i > :tips * 0.92) THEN r.at + ((24 + i % 560) * interval '1 hour') END,
@@ -135,6 +136,7 @@ def main() -> None:
             figures = weekly_digest(session, WEEK, tz)  # warm-up, and the statements to replay
             event.remove(engine, "before_cursor_execute", capture)
             figure_times = timed(lambda: weekly_digest(session, WEEK, tz), args.repeat)
+            full_times = timed(lambda: generate(session, WEEK, tz), max(1, args.repeat // 2))
 
         raw = engine.raw_connection()
         try:
@@ -164,6 +166,9 @@ def main() -> None:
         )
         print(
             f"bare SQL        median {bare_s * 1000:8.1f} ms  (runs: {', '.join(f'{t * 1000:.0f}' for t in bare_times)})"
+        )
+        print(
+            f"full digest (figures + HTML, Markdown, XLSX, PNG charts) median {statistics.median(full_times) * 1000:.1f} ms"
         )
         ratio = digest_s / bare_s
         verdict = "OK" if ratio <= 1.5 and digest_s <= 2.0 else "OVER TARGET"
