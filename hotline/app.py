@@ -18,8 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.middleware.sessions import SessionMiddleware
 
+import bot
+import digest
 import intake
 import triage
+from bot import pages as bot_pages
+from bot.webhook import mount_bot
+from digest import pages as digest_pages
 from hotline.limits import BodySizeLimit
 from hotline.observability import Metrics, RequestContext
 from hotline.settings import Settings
@@ -38,6 +43,8 @@ log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).parent / "web"
 TEMPLATE_DIRS = [
     WEB_DIR / "templates",
+    Path(bot.__file__).parent / "templates",
+    Path(digest.__file__).parent / "templates",
     Path(intake.__file__).parent / "templates",
     Path(triage.__file__).parent / "web" / "templates",
 ]
@@ -155,6 +162,9 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
     app.include_router(intake_pages.router)
     app.include_router(staff_api.router)
     app.include_router(open311.router)
+    app.include_router(bot_pages.router)
+    app.include_router(digest_pages.router)
+    mount_bot(app, settings)
     app.include_router(staff_pages.router)
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -8,6 +8,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from digest.scheduler import start_scheduler
 from hotline import backup
 from hotline.observability import configure_logging
 from hotline.settings import Settings
@@ -139,6 +140,9 @@ def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
     workers: Annotated[int, typer.Option(help="web worker processes (PostgreSQL for more than one)")] = 1,
+    scheduler: Annotated[
+        bool, typer.Option(help="also run the scheduled jobs (digest, 督办, reminders)")
+    ] = True,
 ) -> None:
     """Serve the web app (public pages, staff pages, JSON API)."""
     settings = Settings()
@@ -148,6 +152,10 @@ def serve(
     console.print(f"公众举报页 {base}/   查询进度 {base}/status")
     console.print(f"工作人员登录 {base}/staff/login   API 文档 {base}/docs")
     configure_logging()
+    if scheduler:
+        # In the supervising process: one scheduler per `hotline serve`, whatever the worker count;
+        # several servers are safe too, since every job run claims its key in the database first.
+        start_scheduler(settings)
     uvicorn.run(
         "hotline.app:create_app",
         factory=True,
@@ -175,8 +183,14 @@ def demo(
     load_demo(settings, console, register)
 
 
+from hotline.commands.bot import bot_command  # noqa: E402
+from hotline.commands.digest import digest_command, report_app, scheduler_command  # noqa: E402
 from hotline.commands.triage import classifier_app, enterprises_app, triage_command  # noqa: E402
 
 app.add_typer(enterprises_app, name="enterprises")
 app.add_typer(classifier_app, name="classifier")
 app.command("triage")(triage_command)
+app.command("bot")(bot_command)
+app.command("digest")(digest_command)
+app.add_typer(report_app, name="report")
+app.command("scheduler")(scheduler_command)

@@ -126,17 +126,11 @@ class RequestContext:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        logged = False
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
+        def finish() -> None:
+            nonlocal logged
+            logged = True
             elapsed = time.perf_counter() - started
             route = route_template(scope)
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
@@ -148,4 +142,19 @@ class RequestContext:
                 status,
                 extra={"fields": {"status": status, "route": route, "ms": round(elapsed * 1000, 1)}},
             )
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finish()  # before the last bytes leave: the client never sees a response whose line is missing
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if not logged:
+                finish()
             request_id_var.reset(token)

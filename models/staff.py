@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -24,7 +24,7 @@ class Department(Base):
     # "department", "county_gov" (属地 government) or "hotline"
     kind: Mapped[str] = mapped_column(String(20), default="department")
     county_code: Mapped[str | None] = mapped_column(String(6))
-    telegram_chat_id: Mapped[int | None]
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # Telegram ids exceed 32 bits
 
 
 class User(Base):

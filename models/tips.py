@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -40,8 +40,9 @@ class Reporter(Base):
     name: Mapped[str | None] = mapped_column(EncryptedText)
     contact: Mapped[str | None] = mapped_column(EncryptedText)
     purged_at: Mapped[datetime | None]  # identity removed by `hotline retention`
-    telegram_user_id: Mapped[int | None] = mapped_column(index=True)
-    telegram_chat_id: Mapped[int | None]
+    # Telegram ids exceed 32 bits.
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
