@@ -147,11 +147,11 @@ def overview(session: Session, actor: Actor, now: datetime | None = None) -> Ove
     if not (actor.is_bureau or actor.is_dispatcher):
         raise Forbidden("只有市局和派单员可以查看总览", "bureau_only")
     now = now or utcnow()
-    by_status = dict(session.execute(select(Tip.status, func.count()).group_by(Tip.status)).tuples().all())
+    by_status = dict(session.execute(select(Tip.status, func.count()).group_by(Tip.status)).all())
     by_category = dict(
-        session.execute(select(func.coalesce(Tip.category, "未分类"), func.count()).group_by(Tip.category))
-        .tuples()
-        .all()
+        session.execute(
+            select(func.coalesce(Tip.category, "未分类"), func.count()).group_by(Tip.category)
+        ).all()
     )
     overdue = list(
         session.scalars(
@@ -173,9 +173,7 @@ def overview(session: Session, actor: Actor, now: datetime | None = None) -> Ove
             select(Assignment.department_code, func.count())
             .where(Assignment.status.in_(OPEN_ASSIGNMENT_STATES))
             .group_by(Assignment.department_code)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return Overview(by_status, by_category, overdue, open_by_department)
 
