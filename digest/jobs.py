@@ -8,11 +8,11 @@ it rolls the savepoint back and skips. Functions add and flush; the caller owns 
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -215,3 +215,17 @@ def remind_sign_off(session: Session, now: datetime, before: timedelta) -> list[
         )
         reminded.append(assignment_id)
     return reminded
+
+
+# ---- health ------------------------------------------------------------------------------------------
+
+
+def scheduler_health(session: Session, now: datetime) -> dict[str, Any]:
+    """Whether some scheduler is alive: the hourly overdue scan ran within the last two hours."""
+    last = session.scalar(select(func.max(JobRun.ran_at)).where(JobRun.job == OVERDUE_SCAN))
+    if last is None:
+        return {"status": "never_ran", "last_overdue_scan": None}
+    if last.tzinfo is None:  # SQLite aggregates lose the column type's zone handling
+        last = last.replace(tzinfo=UTC)
+    state = "ok" if now - last <= timedelta(hours=2) else "late"
+    return {"status": state, "last_overdue_scan": last.isoformat()}

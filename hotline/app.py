@@ -25,6 +25,7 @@ import triage
 from bot import pages as bot_pages
 from bot.webhook import mount_bot
 from digest import pages as digest_pages
+from digest.jobs import scheduler_health
 from hotline.limits import BodySizeLimit
 from hotline.observability import Metrics, RequestContext
 from hotline.settings import Settings
@@ -33,6 +34,7 @@ from intake import open311
 from intake import pages as intake_pages
 from intake.service import IntakeConfig
 from models import crypto
+from models.base import utcnow
 from models.db import make_engine, make_sessionmaker
 from triage.errors import Conflict, HotlineError, Unauthenticated, Unavailable
 from triage.web import api as staff_api
@@ -146,12 +148,14 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> Response:
+        """200 while the database answers (load balancers keep the worker); the scheduler part informs."""
         try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            with app.state.sessions() as session:
+                session.execute(text("SELECT 1"))
+                scheduler = scheduler_health(session, utcnow())
         except Exception:  # any failure means "not healthy"
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse({"status": "ok", "database": "ok", "scheduler": scheduler})
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     def prometheus_metrics() -> Response:

@@ -15,6 +15,19 @@ def test_metrics_count_requests_and_read_the_queue_from_the_database(server):  #
     assert 'hotline_http_requests_total{method="POST",route="/api/v1/tips",status="201"} 1.0' in text
 
 
+def test_health_reports_the_database_and_whether_a_scheduler_runs(server, sessions):  # type: ignore[no-untyped-def]
+    from digest.jobs import OVERDUE_SCAN
+    from models.db import unit_of_work
+    from models.digest import JobRun
+
+    client = server.client()
+    before = client.get("/healthz").json()
+    assert before["database"] == "ok" and before["scheduler"]["status"] == "never_ran"
+    with unit_of_work(sessions) as s:
+        s.add(JobRun(job=OVERDUE_SCAN, period_key="now"))
+    assert client.get("/healthz").json()["scheduler"]["status"] == "ok"
+
+
 def test_every_response_carries_a_request_id(server):  # type: ignore[no-untyped-def]
     client = server.client()
     assert len(client.get("/healthz").headers["x-request-id"]) == 16
