@@ -1,4 +1,9 @@
-"""The triage engine: normalise -> segment -> classify -> locate -> match -> duplicates -> route."""
+"""The triage engine: normalise -> classify -> locate -> match -> duplicates -> route.
+
+The jieba tokenizer with the domain dictionary is still built (and grown with the register's trade names)
+for callers that segment, but analyse() does not segment: the classifier reads character n-grams, which
+cross-validation preferred to words, and that keeps analysis within a few times jieba's own cost.
+"""
 
 import logging
 from collections.abc import Sequence
@@ -9,7 +14,7 @@ from triage.analysis.classify import RULES_FALLBACK, Classifier
 from triage.analysis.duplicates import find_duplicates
 from triage.analysis.index import EnterpriseIndex
 from triage.analysis.keywords import KeywordRules, load_keywords
-from triage.analysis.lexicon import add_words, segment, tokenizer
+from triage.analysis.lexicon import add_words, tokenizer
 from triage.analysis.linear import TextModel
 from triage.analysis.matcher import Candidate, EnterpriseMatcher
 from triage.analysis.names import NameVocabulary, load_vocabulary
@@ -33,13 +38,11 @@ def usable_model(model: TextModel | None, cat: Catalogue) -> TextModel | None:
     """The model, or None when it is stale: other features, or labels the taxonomy does not have."""
     if model is None:
         return None
-    if not model.is_current() or not {"category", "subtype", "urgent"} <= set(model.heads):
+    if not model.is_current() or not {"subtype", "urgent"} <= set(model.heads):
         log.warning("classifier model is stale (features or heads changed); using the keyword rules")
         return None
     known = {f"{c}/{s}" for c, category in cat.categories.items() for s in category.subtypes}
-    if not set(model.heads["subtype"].classes) <= known or not set(model.heads["category"].classes) <= set(
-        cat.categories
-    ):
+    if not set(model.heads["subtype"].classes) <= known:
         log.warning("classifier model has labels outside the taxonomy; using the keyword rules")
         return None
     return model
@@ -92,9 +95,8 @@ class TriageEngine:
         hints = hints or Hints()
         norm = normalise(text)
         body = norm.text
-        tokens = segment(self.tokenizer, body)
         hits = self.keywords.scan(body)
-        verdict = self.classifier.classify(body, tokens, hits)
+        verdict = self.classifier.classify(body, hits)
 
         location = self.gazetteer.locate(body)
         place_hint = self.gazetteer.locate(_normalised_text(hints.place)) if hints.place else None

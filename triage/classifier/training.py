@@ -12,18 +12,19 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from triage.analysis.features import FEATURE_VERSION, text_features
-from triage.analysis.keywords import load_keywords
-from triage.analysis.lexicon import segment, tokenizer
 from triage.analysis.linear import LinearHead, TextModel
 from triage.analysis.normalise import normalise
 from triage.analysis.shared_engine import MODEL_FILE, SHIPPED_MODEL
 from triage.errors import ValidationFailed
 
-SHIPPED_TRAINING = (
-    Path(__file__).resolve().parent.parent / "data" / "tips_train.jsonl",
-    Path(__file__).resolve().parent.parent / "data" / "tips_extra.jsonl",
-)
-REGULARISATION_C = 20.0  # little data, many sparse features: a weak penalty fits best on the training split
+DATA = Path(__file__).resolve().parent.parent / "data"
+SHIPPED_TRAINING = (DATA / "tips_train.jsonl", DATA / "tips_written.jsonl", DATA / "tips_extra.jsonl")
+# Chosen by 5-fold cross-validation on tips_train (see triage/data/README.md): C 5–20 tie, 100 is worse.
+REGULARISATION_C = 20.0
+# Tips composed from phrase templates (channel "composed") help a lot but repeat themselves; at full weight
+# they crowd out real tips. 0.15–0.3 was best in cross-validation, 0.5 and 1.0 worse.
+COMPOSED_WEIGHT = 0.3
+COMPOSED_CHANNEL = "composed"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class LabelledTip:
     category: str
     subtype: str
     urgent: bool = False
+    weight: float = 1.0
 
 
 def default_model_path(data_dir: Path) -> Path:
@@ -53,7 +55,10 @@ def read_labelled(path: Path) -> list[LabelledTip]:
         try:
             row = json.loads(line)
             gold = row.get("gold", row)
-            out.append(LabelledTip(row["text"], gold["category"], gold["subtype"], bool(gold.get("urgent"))))
+            weight = COMPOSED_WEIGHT if row.get("channel") == COMPOSED_CHANNEL else 1.0
+            out.append(
+                LabelledTip(row["text"], gold["category"], gold["subtype"], bool(gold.get("urgent")), weight)
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValidationFailed(
                 f"{path}:{number}: not a labelled tip ({exc})", code="bad_training_data"
@@ -62,12 +67,7 @@ def read_labelled(path: Path) -> list[LabelledTip]:
 
 
 def featurise(texts: Iterable[str]) -> list[list[str]]:
-    tok, rules = tokenizer(), load_keywords()
-    out = []
-    for text in texts:
-        body = normalise(text).text
-        out.append(text_features(body, segment(tok, body), rules.scan(body)))
-    return out
+    return [text_features(normalise(text).text) for text in texts]
 
 
 def _identity(features: list[str]) -> list[str]:
@@ -80,9 +80,17 @@ def fit_vectoriser(docs: Sequence[list[str]]) -> TfidfVectorizer:
     return vectoriser
 
 
-def fit_head(matrix: object, labels: Sequence[str]) -> LinearHead:
-    classifier = LogisticRegression(C=REGULARISATION_C, max_iter=5000)
-    classifier.fit(matrix, list(labels))
+def fit_head(matrix: object, labels: Sequence[str], weights: Sequence[float] | None = None) -> LinearHead:
+    """Logistic regression with balanced class weights: rare classes (few urgent tips) still count."""
+    if len(set(labels)) < 2:
+        # Nothing to tell apart (no urgent tip in the data): a head that always says the one label.
+        only = str(labels[0]) if labels else "0"
+        classes = tuple(sorted({only, "1" if only == "0" else "0"}))
+        n_features = int(getattr(matrix, "shape", (0, 0))[1])
+        bias = 10.0 if classes[1] == only else -10.0
+        return LinearHead(classes, np.zeros((n_features, 1), np.float32), np.array([bias], np.float32))
+    classifier = LogisticRegression(C=REGULARISATION_C, max_iter=5000, class_weight="balanced")
+    classifier.fit(matrix, list(labels), sample_weight=None if weights is None else np.asarray(weights))
     classes = tuple(str(c) for c in classifier.classes_)
     return LinearHead(
         classes, classifier.coef_.T.astype(np.float32), classifier.intercept_.astype(np.float32)
@@ -95,12 +103,15 @@ def build_model(tips: Sequence[LabelledTip], meta: dict[str, object] | None = No
     docs = featurise(t.text for t in tips)
     vectoriser = fit_vectoriser(docs)
     matrix = vectoriser.transform(docs)
+    weights = [t.weight for t in tips]
+    # Subtype only: the category is derived from it, so the two can never disagree.
     heads = {
-        "category": fit_head(matrix, [t.category for t in tips]),
-        "subtype": fit_head(matrix, [f"{t.category}/{t.subtype}" for t in tips]),
-        "urgent": fit_head(matrix, ["1" if t.urgent else "0" for t in tips]),
+        "subtype": fit_head(matrix, [f"{t.category}/{t.subtype}" for t in tips], weights),
+        "urgent": fit_head(matrix, ["1" if t.urgent else "0" for t in tips], weights),
     }
-    digest = hashlib.sha256("\n".join(f"{t.category}/{t.subtype}/{t.urgent}/{t.text}" for t in tips).encode())
+    digest = hashlib.sha256(
+        "\n".join(f"{t.category}/{t.subtype}/{t.urgent}/{t.weight}/{t.text}" for t in tips).encode()
+    )
     info: dict[str, object] = {
         "id": f"linear-{digest.hexdigest()[:10]}",
         "feature_version": FEATURE_VERSION,
