@@ -22,6 +22,7 @@ from models.register import Enterprise
 from models.tips import Attachment, Reporter, Tip, TipStatus, TriageState
 from triage import audit
 from triage.actors import CITIZEN, SYSTEM, Actor
+from triage.deadlines import deadlines_for
 from triage.errors import NotFound, ValidationFailed
 from triage.labels import PUBLIC_EVENT, TIP_STATUS
 
@@ -138,7 +139,7 @@ def submit(
             (config.attachments_dir / name).unlink(missing_ok=True)
         raise
     if analyser is not None:
-        triage_tip(sessions, receipt.tip_id, analyser)
+        triage_tip(sessions, receipt.tip_id, analyser, config.tz)
     return receipt
 
 
@@ -172,6 +173,7 @@ def _store(
         reporter=reporter,
         status=TipStatus.received,
         received_at=now,
+        due_at=provisional_due(now, config.tz),
     )
     session.add(tip)
     for photo, name in zip(photos, stored, strict=True):
@@ -193,7 +195,7 @@ def _store(
     return Receipt(tip_id=tip.id, ticket=tip.ticket, query_code=code, status=tip.status, received_at=now)
 
 
-def triage_tip(sessions: sessionmaker[Session], tip_id: int, analyser: Analyser) -> None:
+def triage_tip(sessions: sessionmaker[Session], tip_id: int, analyser: Analyser, tz: ZoneInfo) -> None:
     """Store the analysis as a suggestion; on any failure mark the tip for manual triage (待人工分拣)."""
     from triage.analysis import Hints, RecentTip  # the analysis engine is heavy; load it on first use
 
@@ -217,7 +219,7 @@ def triage_tip(sessions: sessionmaker[Session], tip_id: int, analyser: Analyser)
                 recent=[RecentTip(id=r.id, text=r.text, enterprise_uscc=r.uscc) for r in recent_rows],
             )
             result = analyser(tip.text, hints).to_dict()
-            apply_analysis(session, tip, result)
+            apply_analysis(session, tip, result, tz)
     except Exception:
         log.exception("triage failed for tip %s; it waits for manual triage", tip_id)
         with unit_of_work(sessions) as session:
@@ -227,8 +229,11 @@ def triage_tip(sessions: sessionmaker[Session], tip_id: int, analyser: Analyser)
                 audit.record(session, SYSTEM, "triage_failed", tip_id=tip_id)
 
 
-def apply_analysis(session: Session, tip: Tip, result: dict[str, Any]) -> None:
-    """Copy the suggestion onto the tip (still only a suggestion until the dispatcher dispatches)."""
+def apply_analysis(session: Session, tip: Tip, result: dict[str, Any], tz: ZoneInfo) -> None:
+    """Copy the suggestion onto the tip (still only a suggestion until the dispatcher dispatches).
+
+    An urgent suggestion also shortens the provisional due date, so the tip rises in the queue at once.
+    """
     tip.analysis = result
     tip.triage_state = TriageState.done
     tip.category = result.get("category")
@@ -239,7 +244,14 @@ def apply_analysis(session: Session, tip: Tip, result: dict[str, Any]) -> None:
     enterprise = result.get("enterprise") or {}
     if enterprise.get("uscc"):
         tip.enterprise_id = session.scalar(select(Enterprise.id).where(Enterprise.uscc == enterprise["uscc"]))
+    if tip.status == TipStatus.received:
+        tip.due_at = provisional_due(tip.received_at, tz, tip.urgent)
     audit.record(session, SYSTEM, "triaged", tip_id=tip.id, category=tip.category, model=result.get("model"))
+
+
+def provisional_due(received_at: datetime, tz: ZoneInfo, urgent: bool = False) -> datetime:
+    """Until dispatch fixes it, the whole order is due by the completion limit counted from receipt."""
+    return deadlines_for("other", None, urgent, received_at, received_at, tz).complete_due
 
 
 # ---- what a citizen may see ---------------------------------------------------------------------

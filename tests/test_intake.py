@@ -134,3 +134,33 @@ def test_text_is_escaped_on_the_status_page(server):  # type: ignore[no-untyped-
         ).json()
         page = client.get("/status", params={"ticket": receipt["ticket"], "code": "WRONGCODE1"})
     assert page.status_code == 404 and "未找到该工单" in page.text
+
+
+class _UrgentAnalysis:
+    def to_dict(self) -> dict[str, object]:
+        return {"category": "safety", "subtype": "hazard", "urgent": True, "county_code": "441602"}
+
+
+def test_a_tip_is_due_from_receipt_and_an_urgent_suggestion_shortens_it(sessions, settings, db):  # type: ignore[no-untyped-def]
+    plain = submit(sessions, TipSubmission(text=TEXT, channel="web"), intake_config(settings))
+    urgent = submit(
+        sessions,
+        TipSubmission(text="源城区埔前镇铸造厂铁水爆炸，有人受伤", channel="web"),
+        intake_config(settings),
+        analyser=lambda text, hints: _UrgentAnalysis(),
+    )
+    plain_tip, urgent_tip = db.get(Tip, plain.tip_id), db.get(Tip, urgent.tip_id)
+    assert (plain_tip.due_at - plain_tip.received_at).days >= 14  # 15 working days
+    assert (urgent_tip.due_at - urgent_tip.received_at).total_seconds() == 24 * 3600
+    assert urgent_tip.triage_state == "done" and urgent_tip.category == "safety"
+
+
+def test_a_crashing_analyser_leaves_the_tip_for_manual_triage(sessions, settings, db):  # type: ignore[no-untyped-def]
+    def broken(text, hints):  # type: ignore[no-untyped-def]
+        raise RuntimeError("model file corrupt")
+
+    receipt = submit(
+        sessions, TipSubmission(text=TEXT, channel="web"), intake_config(settings), analyser=broken
+    )
+    tip = db.get(Tip, receipt.tip_id)
+    assert tip.status == "received" and tip.triage_state == "failed"
