@@ -19,8 +19,10 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes, ConversationHandler
 
 from bot import texts
-from bot.services import services
-from intake.service import TipSubmission, submit
+from bot.services import BotServices, services
+from intake.ratelimit import TELEGRAM_SUBMIT, hit
+from intake.service import Receipt, TipSubmission, submit
+from models.db import unit_of_work
 from triage.errors import HotlineError
 
 log = logging.getLogger(__name__)
@@ -322,6 +324,13 @@ async def _download_photos(context: Context, file_ids: list[str]) -> list[bytes]
     return photos
 
 
+def _submit_limited(svc: BotServices, submission: TipSubmission) -> Receipt:
+    """Count the submission against the Telegram user's rate limit, then submit."""
+    with unit_of_work(svc.sessions) as session:
+        hit(session, TELEGRAM_SUBMIT, f"tg:{submission.telegram_user_id}")
+    return submit(svc.sessions, submission, svc.intake, analyser=svc.analyser)
+
+
 async def confirm_pressed(update: Update, context: Context) -> str | int:
     query = update.callback_query
     assert query is not None and update.effective_user is not None and update.effective_chat is not None
@@ -357,7 +366,7 @@ async def confirm_pressed(update: Update, context: Context) -> str | int:
         photos=photos,
     )
     try:
-        receipt = await asyncio.to_thread(submit, svc.sessions, submission, svc.intake, analyser=svc.analyser)
+        receipt = await asyncio.to_thread(_submit_limited, svc, submission)
     except SQLAlchemyError:
         # submit() commits all or nothing and removes stored photos on failure: a retry starts clean.
         log.exception("submit failed: database unavailable")

@@ -154,3 +154,24 @@ def test_an_idle_conversation_times_out_politely(bot: BotRunner) -> None:
     with bot.sessions() as session:
         drafts = [s.data for s in session.scalars(select(BotState).where(BotState.scope == "user"))]
         assert all(TEXT not in str(d) for d in drafts)
+
+
+def test_a_telegram_user_flooding_reports_is_told_to_wait(bot: BotRunner) -> None:
+    from intake.ratelimit import TELEGRAM_SUBMIT
+
+    async def story(b: Bot) -> None:
+        for attempt in range(TELEGRAM_SUBMIT.count + 1):
+            await b.say(f"{TEXT}（第{attempt + 1}次）")
+            await b.say("不上传照片")
+            await b.say("连平县元善镇")
+            await b.say("跳过")
+            await b.say("匿名举报")
+            await b.press(b.last(), "确认提交")
+            if attempt < TELEGRAM_SUBMIT.count:
+                assert "工单号" in b.last().text
+            else:
+                assert "频繁" in b.last().text
+                await b.say("/cancel")
+
+    bot.run(story)
+    assert _count(bot.sessions, Tip) == TELEGRAM_SUBMIT.count
