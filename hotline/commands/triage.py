@@ -110,14 +110,23 @@ def classifier_eval(
         Path, typer.Argument(exists=True, dir_okay=False, help="labelled tips (tips_dev format)")
     ],
     model: Annotated[Path | None, typer.Option(help="model file; default the configured one")] = None,
+    baseline_train: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="train the plain baseline on these tips"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
-    """Per-class precision/recall/F1, confusion matrix, department/county/enterprise/urgency accuracy."""
+    """Per-class precision/recall/F1, confusion matrix, department/county/enterprise/urgency accuracy,
+    and the plain TF-IDF + LinearSVC baseline trained on tips_train.jsonl, scored on the same file."""
+    from triage.classifier.baseline import score_baseline
     from triage.classifier.evaluation import evaluate, read_gold
+    from triage.classifier.training import SHIPPED_TRAINING, read_labelled
 
-    report = evaluate(_engine_for_eval(Settings(), model), read_gold(file))
+    rows = read_gold(file)
+    report = evaluate(_engine_for_eval(Settings(), model), rows)
+    plain = score_baseline(read_labelled(baseline_train or SHIPPED_TRAINING[0]), rows)
     if as_json:
-        typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=1))
+        typer.echo(json.dumps({**asdict(report), "baseline": asdict(plain)}, ensure_ascii=False, indent=1))
         return
     out = Console()
     for title, classes in (("category", report.category_classes), ("subtype", report.subtype_classes)):
@@ -134,6 +143,19 @@ def classifier_eval(
     for label, counts in zip(report.category_labels, report.category_confusion, strict=True):
         confusion.add_row(label, *map(str, counts))
     out.print(confusion)
+    side = Table(title=f"engine vs plain baseline (TF-IDF char 1-3 + LinearSVC, {plain.trained_on} tips)")
+    for column in ("measure", "engine", "baseline"):
+        side.add_column(column)
+    for name, ours, theirs in (
+        ("category macro-F1", report.category_macro_f1, plain.category_macro_f1),
+        ("subtype macro-F1", report.subtype_macro_f1, plain.subtype_macro_f1),
+        ("lead department accuracy", report.department_accuracy, plain.department_accuracy),
+        ("urgency F1", report.urgency_f1, plain.urgency_f1),
+    ):
+        side.add_row(name, f"{ours:.3f}", f"{theirs:.3f}")
+    side.add_row("county accuracy", f"{report.county_accuracy:.3f}", "-")
+    side.add_row("enterprise (USCC) right", f"{report.enterprise_right:.3f}", "-")
+    out.print(side)
     out.print(
         f"tips {report.tips}  category macro-F1 {report.category_macro_f1:.3f}  "
         f"subtype macro-F1 {report.subtype_macro_f1:.3f}  urgency F1 {report.urgency_f1:.3f}\n"
@@ -148,7 +170,8 @@ def classifier_bench(
     train: Annotated[Path, typer.Option("--train", exists=True, dir_okay=False)],
     test: Annotated[Path, typer.Option("--test", exists=True, dir_okay=False)],
 ) -> None:
-    """Taxonomy-free: train on {"text","label"} lines, report macro-F1 and per-class F1 on the test file."""
+    """Taxonomy-free: train on {"text","label"} lines, report macro-F1 and per-class F1 on the test file,
+    for the engine's learner and for the plain TF-IDF + LinearSVC baseline."""
     from triage.classifier import bench
 
     report = bench(train, test)

@@ -1,6 +1,7 @@
 """Importing the enterprise register: idempotent upsert, bad rows reported by line, XLSX too."""
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ GOOD = [
 
 
 @pytest.fixture()
-def session(tmp_path: Path) -> Session:
+def session(tmp_path: Path) -> Iterator[Session]:
     engine = make_engine(f"sqlite:///{tmp_path / 'register.db'}")
     Base.metadata.create_all(engine)
     with make_sessionmaker(engine)() as s:
