@@ -22,6 +22,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 BOT_ID = 7_000_001
+MAX_MESSAGE_CHARS = 4096  # Telegram's limit for a message's text, in UTF-16 code units
+MAX_CAPTION_CHARS = 1024
 BOT_USERNAME = "hotline_test_bot"
 SENDING_METHODS = ("sendMessage", "sendPhoto", "editMessageText", "editMessageReplyMarkup")
 
@@ -97,6 +99,48 @@ def _decode(value: str) -> Any:
         except ValueError:
             return value
     return value
+
+
+def _telegram_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _markdown_unbalanced(text: str, parse_mode: str) -> bool:
+    """A rough check of what makes Telegram answer "can't parse entities": an unclosed `_`, `*` or `.
+
+    MarkdownV2 also refuses any unescaped reserved character.
+    """
+    if parse_mode == "MarkdownV2":
+        escaped = False
+        for ch in text:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch in "_*[]()~`>#+-=|{}.!":
+                return True
+        return False
+    return any(text.count(mark) % 2 for mark in ("_", "*", "`"))
+
+
+def _refusal(method: str, params: dict[str, Any]) -> str | None:
+    """The Bad Request description Telegram would give for these parameters, or None when it accepts them."""
+    if method == "sendMessage":
+        text = str(params.get("text") or "")
+        if not text.strip():
+            return "Bad Request: message text is empty"
+        if _telegram_length(text) > MAX_MESSAGE_CHARS:
+            return "Bad Request: message is too long"
+    elif method == "sendPhoto":
+        text = str(params.get("caption") or "")
+        if _telegram_length(text) > MAX_CAPTION_CHARS:
+            return "Bad Request: message caption is too long"
+    else:
+        return None
+    parse_mode = str(params.get("parse_mode") or "")
+    if parse_mode.startswith("Markdown") and _markdown_unbalanced(text, parse_mode):
+        return "Bad Request: can't parse entities: can't find end of the entity"
+    return None
 
 
 def _free_port() -> int:
@@ -254,6 +298,10 @@ class FakeTelegram:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         method = request.path_params["method"]
         params = await self._params(request)
+        refusal = _refusal(method, params)
+        if refusal is not None:  # what real Telegram refuses, the fake refuses too
+            self._record(Call(method, params, result={"failed": 400}))
+            return JSONResponse({"ok": False, "error_code": 400, "description": refusal}, 400)
         failure = self._take_failure(method)
         if failure is not None:
             self._record(Call(method, params, result={"failed": failure.status}))

@@ -3,9 +3,18 @@
 At-least-once: a message is marked `sent` only after Telegram accepted it. A claim moves the row's
 `next_attempt_at` forward by a lease, so a second sender skips it and a sender killed mid-send leaves it
 to be retried when the lease runs out. Errors back off exponentially; after `max_attempts` the row is
-`failed`. Rows whose recipient has no Telegram chat are marked `skipped` (the web status page and the
-staff pages still show everything). Only reporter and department messages are this sender's: dispatcher
-and bureau messages stay pending for their own channel (staff pages, digest).
+`failed`.
+
+Recipients: a reporter's own chat, a department's linked chat, and the staff chats configured in
+`StaffChats` (bureau: the weekly digest and 黄牌/红牌 proposals; dispatchers: 督办 summaries, replies to
+review, returns, extension requests, unsatisfied callbacks). A row whose recipient has no chat (a web
+reporter, an unlinked department, an unconfigured staff chat) is marked `skipped` with the reason in
+`last_error` rather than left pending forever: the status page, the staff pages and the digest archive
+still show everything, and a chat configured later does not flood its members with a stale backlog.
+E-mail rows (`channel="email"`) belong to digest/mail.py and are never touched here.
+
+A text longer than one Telegram message is sent in parts; the row records how many parts Telegram
+accepted (`payload["parts_sent"]`), so a retry resumes at the part that failed instead of repeating.
 """
 
 import asyncio
@@ -22,18 +31,23 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot import texts
 from bot.links import chat_for_department
+from bot.notices import Buttons, render, split_message
+from bot.staff_chats import StaffChats
 from models.base import utcnow
 from models.db import unit_of_work
 from models.outbox import OutboxMessage
-from models.tips import Reporter, Tip
-from models.workorders import Assignment, AssignmentStatus
-from triage.routing import catalogue
+from models.tips import Reporter
 
 log = logging.getLogger(__name__)
-RECIPIENTS = ("reporter", "department")
-TEXT_PREVIEW_CHARS = 300
+RECIPIENTS = ("reporter", "department", "dispatchers", "bureau")
+PARTS_SENT = "parts_sent"
+NO_CHAT = {
+    "reporter": "recipient has no Telegram chat",
+    "department": "department has no linked Telegram chat",
+    "dispatchers": "no dispatchers chat configured (HOTLINE_TELEGRAM_DISPATCHERS_CHAT_ID)",
+    "bureau": "no bureau chat configured (HOTLINE_TELEGRAM_BUREAU_CHAT_ID)",
+}
 
 
 @dataclass(frozen=True)
@@ -47,14 +61,21 @@ class SenderConfig:
     global_interval: float = 1 / 30
     per_chat_interval: float = 1.0
     public_url: str = ""
+    # Read from HOTLINE_TELEGRAM_*_CHAT_ID when the config is built (not at import); tests pass their own.
+    staff_chats: StaffChats = field(default_factory=StaffChats)
 
 
 @dataclass(frozen=True)
 class Delivery:
     outbox_id: int
     chat_id: int
-    text: str
-    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+    parts: list[str]
+    buttons: Buttons = field(default_factory=list)
+    first_part: int = 0  # parts before this one were accepted on an earlier attempt
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
 @dataclass
@@ -94,86 +115,13 @@ class RateLimiter:
         return delay
 
 
-# ---- rendering ---------------------------------------------------------------------------------
-
-
-def _local(value: str | None, tz: ZoneInfo) -> str:
-    if not value:
-        return ""
-    try:
-        return texts.fmt_time(datetime.fromisoformat(value), tz)
-    except ValueError:
-        return value
-
-
-def _render_reporter(
-    session: Session, msg: OutboxMessage, tz: ZoneInfo
-) -> tuple[str, list[list[tuple[str, str]]]]:
-    p = msg.payload or {}
-    template = texts.REPORTER_NOTICES.get(msg.kind)
-    if template is None:
-        return texts.GENERIC_NOTICE.format(ticket=p.get("ticket", ""), kind=msg.kind), []
-    text = template.format(
-        ticket=p.get("ticket", ""),
-        department=p.get("department", "承办单位"),
-        result=p.get("result") or "（无）",
-        due=_local(p.get("due_at"), tz),
-        reason=p.get("reason", ""),
-        into=p.get("into", ""),
-        target=p.get("target", ""),
-    )
-    buttons: list[list[tuple[str, str]]] = []
-    if msg.kind == "tip_closed" and p.get("tip_id"):
-        tip = session.get(Tip, int(p["tip_id"]))
-        if tip is not None and tip.satisfaction is None:
-            buttons = [[(label, f"rate:{p['tip_id']}:{i}") for i, label in enumerate(texts.SATISFACTION)]]
-    return text, buttons
-
-
-def _render_department(
-    session: Session, msg: OutboxMessage, tz: ZoneInfo
-) -> tuple[str, list[list[tuple[str, str]]]]:
-    """Department notices carry the problem, never who reported it."""
-    p = msg.payload or {}
-    tip = session.get(Tip, int(p["tip_id"])) if p.get("tip_id") else None
-    assignment = session.get(Assignment, int(p["assignment_id"])) if p.get("assignment_id") else None
-    cat = catalogue()
-    category = ""
-    if tip is not None and tip.category in cat.categories:
-        category = cat.categories[tip.category].name
-        if tip.subtype:
-            category += " / " + cat.categories[tip.category].subtypes.get(tip.subtype, tip.subtype)
-    text_preview = (tip.text if tip else "")[:TEXT_PREVIEW_CHARS]
-    due = p.get("due_at") or (assignment.due_at.isoformat() if assignment else None)
-    decision = "同意延期" if p.get("granted") else "不同意延期"
-    template = texts.DEPARTMENT_NOTICES.get(msg.kind, texts.GENERIC_NOTICE)
-    text = template.format(
-        ticket=p.get("ticket", ""),
-        role="主办" if p.get("lead") or (assignment is not None and assignment.lead) else "协办",
-        category=category or "待定",
-        place=(tip.place if tip else "") or "未填写",
-        text=text_preview,
-        due=_local(due, tz),
-        reason=p.get("reason", ""),
-        decision=decision,
-        reason_line=f"\n理由：{p['reason']}" if p.get("reason") else "",
-        kind=msg.kind,
-    )
-    buttons: list[list[tuple[str, str]]] = []
-    if (
-        assignment is not None
-        and assignment.status == AssignmentStatus.pending
-        and msg.kind != "assignment_cancelled"
-    ):
-        buttons = [[(texts.BTN_SIGN, f"sign:{assignment.id}")]]
-    return text, buttons
-
-
-def _recipient_chat(session: Session, msg: OutboxMessage) -> int | None:
+def _recipient_chat(session: Session, msg: OutboxMessage, staff: StaffChats) -> int | None:
     if msg.recipient_kind == "reporter":
         reporter = session.get(Reporter, int(msg.recipient_ref)) if msg.recipient_ref.isdigit() else None
         return reporter.telegram_chat_id if reporter else None
-    return chat_for_department(session, msg.recipient_ref)
+    if msg.recipient_kind == "department":
+        return chat_for_department(session, msg.recipient_ref)
+    return staff.chat_for(msg.recipient_kind)
 
 
 # ---- claim, send, settle -----------------------------------------------------------------------
@@ -182,7 +130,7 @@ def _recipient_chat(session: Session, msg: OutboxMessage) -> int | None:
 def claim(
     sessions: sessionmaker[Session], config: SenderConfig, tz: ZoneInfo, now: datetime
 ) -> tuple[list[Delivery], list[int]]:
-    """Take due rows under a lease and render them; rows without a Telegram chat are marked skipped."""
+    """Take due Telegram rows under a lease and render them; rows without a chat are marked skipped."""
     deliveries: list[Delivery] = []
     skipped: list[int] = []
     with unit_of_work(sessions) as session:
@@ -199,16 +147,17 @@ def claim(
             .with_for_update(skip_locked=True)
         ).all()
         for msg in rows:
-            chat_id = _recipient_chat(session, msg)
+            chat_id = _recipient_chat(session, msg, config.staff_chats)
             if chat_id is None:
-                msg.status, msg.last_error = "skipped", "recipient has no Telegram chat"
+                msg.status, msg.last_error = "skipped", NO_CHAT[msg.recipient_kind]
                 skipped.append(msg.id)
                 continue
-            render = _render_reporter if msg.recipient_kind == "reporter" else _render_department
-            text, buttons = render(session, msg, tz)
+            notice = render(session, msg, tz, config.public_url)
             msg.attempts += 1
             msg.next_attempt_at = now + config.lease
-            deliveries.append(Delivery(msg.id, chat_id, text, buttons))
+            first = int((msg.payload or {}).get(PARTS_SENT, 0))
+            parts = split_message(notice.text)
+            deliveries.append(Delivery(msg.id, chat_id, parts, notice.buttons, min(first, len(parts) - 1)))
     return deliveries, skipped
 
 
@@ -220,6 +169,7 @@ def _settle(
     error: str | None = None,
     retry_at: datetime | None = None,
     permanent: bool = False,
+    parts_sent: int = 0,
 ) -> str:
     with unit_of_work(sessions) as session:
         msg = session.get(OutboxMessage, outbox_id, with_for_update=True)
@@ -227,12 +177,23 @@ def _settle(
             return msg.status if msg else "gone"
         if error is None:
             msg.status, msg.sent_at, msg.last_error = "sent", now, None
-        elif permanent or (retry_at is None and msg.attempts >= config.max_attempts):
+            return msg.status
+        if parts_sent:  # a new dict, so the JSON column sees the change
+            msg.payload = {**(msg.payload or {}), PARTS_SENT: parts_sent}
+        if permanent or (retry_at is None and msg.attempts >= config.max_attempts):
             msg.status, msg.last_error = "failed", error[:2000]
         else:
             delay = min(config.base_delay * 2 ** max(msg.attempts - 1, 0), config.max_delay)
             msg.next_attempt_at, msg.last_error = retry_at or now + delay, error[:2000]
         return msg.status
+
+
+def _markup(buttons: Buttons) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in buttons]
+    )
 
 
 async def deliver_due(
@@ -248,20 +209,16 @@ async def deliver_due(
     report = DeliveryReport()
     deliveries, report.skipped = await asyncio.to_thread(claim, sessions, config, tz, now())
     for d in deliveries:
-        await limiter.wait(d.chat_id)
-        markup = (
-            InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                    for row in d.buttons
-                ]
-            )
-            if d.buttons
-            else None
-        )
         error, retry_at, permanent = None, None, False
+        parts_sent = d.first_part  # parts before this one were accepted on an earlier attempt
         try:
-            await bot.send_message(d.chat_id, d.text, reply_markup=markup)
+            for index in range(d.first_part, len(d.parts)):
+                await limiter.wait(d.chat_id)
+                last = index == len(d.parts) - 1
+                # Plain text, no parse_mode: a stray `_` or `*` in a name must not make Telegram refuse it.
+                markup = _markup(d.buttons) if last else None
+                await bot.send_message(d.chat_id, d.parts[index], reply_markup=markup)
+                parts_sent = index + 1
         except RetryAfter as exc:  # flood control: wait as told, not counted as a failure of the message
             seconds = (
                 exc.retry_after
@@ -274,7 +231,7 @@ async def deliver_due(
         except TelegramError as exc:  # network trouble, 5xx: back off and retry
             error = f"{type(exc).__name__}: {exc.message}"
         status = await asyncio.to_thread(
-            _settle, sessions, d.outbox_id, config, now(), error, retry_at, permanent
+            _settle, sessions, d.outbox_id, config, now(), error, retry_at, permanent, parts_sent
         )
         if error is None:
             report.sent.append(d.outbox_id)

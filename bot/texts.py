@@ -147,7 +147,33 @@ DEPARTMENT_NOTICES = {
     "reply_rejected": "【反馈被驳回】{ticket}\n理由：{reason}\n请补充办理后重新反馈。",
     "extension_decided": "【延期审批】{ticket}：{decision}{reason_line}",
     "assignment_reminder": "【催办】{ticket} 请尽快签收办理。办理期限：{due}",
-    "assignment_overdue": "【超期警告】{ticket} 已超过办理期限（{due}），请立即办理并反馈。",
+    "assignment_overdue": "【督办·超期】{ticket}（{role}）\n办理期限：{due}，已超期 {days} 天。\n问题：{text}\n{action}",
     "sign_overdue": "【签收超期】{ticket} 已超过签收时限，请立即签收。",
+    "sign_reminder": "【签收提醒】{ticket}（{role}）\n请于 {sign_due} 前签收。\n类别：{category}\n地点：{place}\n问题：{text}",
+    "exit_list_decided": "【名单变更审批】{name}：{change}\n结果：{decision}{note_line}",
 }
+OVERDUE_ACTION_SIGN = "本单尚未签收，请立即签收并办理。"
+OVERDUE_ACTION_REPLY = "请立即办理并反馈。"
+EXIT_APPROVED = "已批准，名单已更新"
+EXIT_REJECTED = "未批准"
+
+# Dispatchers work every one of these on their pages too; the chat is a nudge, with a link when known.
+DISPATCHER_NOTICES = {
+    "overdue_summary": "【督办汇总】新增超期交办单 {count} 件：\n{items}",
+    "assignment_replied": "【待审核】{ticket} {department}已提交办结反馈，请审核。",
+    "assignment_returned": "【退单】{ticket} {department}退回交办单，请重新派单。\n理由：{reason}",
+    "extension_requested": "【延期申请】{ticket} {department}申请延期 {days} 个工作日（现办理期限 {due}），请审批。",
+    "tip_unsatisfied": "【回访不满意】{ticket} 市民对办理结果不满意，请决定是否重办。\n问题：{text}",
+}
+OVERDUE_ITEM = "• {ticket} {department} 超期 {days} 天"
+OVERDUE_MORE = "……另有 {more} 件，详见派单员页面"
+DETAIL_LINK = "\n详情：{url}"
+
+BUREAU_NOTICES = {
+    "exit_list_proposed": "【名单变更申请】{department}申请：{name}（{uscc}）{change}\n理由：{reason}\n请在市局页面审批。",
+}
+DIGEST_FALLBACK = "【周报】{week}\n{headline}\n完整周报见邮件或周报存档。"
+EXIT_CHANGES = {"黄牌": "列入黄牌", "红牌": "列入红牌", "": "移出名单"}
+EXIT_RECTIFY_BY = "（限期整改至 {date}）"
+PART_MARKER = "（{index}/{total}）\n"
 GENERIC_NOTICE = "【工单通知】{ticket}：{kind}"

@@ -1,19 +1,27 @@
-"""The outbox sender: at-least-once delivery, backoff, permanent failures, flood control, crash safety."""
+"""The outbox sender: at-least-once delivery, backoff, permanent failures, flood control, crash safety,
+staff chats that are not configured, e-mail rows left alone, and messages too long for one Telegram message."""
 
 import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+from telegram.error import BadRequest
+
+from bot.notices import MAX_MESSAGE_CHARS, plain_digest, telegram_length
 from bot.sender import RateLimiter, SenderConfig, claim, deliver_due
+from bot.staff_chats import StaffChats
 from models.base import utcnow
 from models.db import unit_of_work
 from models.outbox import OutboxMessage
 from models.tips import Tip
+from tests.bot.fake_telegram import Call
 from tests.bot.harness import CITIZEN, Bot, BotRunner
 from tests.factories import make_tip
 from triage import outbox
 
 CONFIG = SenderConfig(max_attempts=3, global_interval=0, per_chat_interval=0)
+BUREAU_CHAT = -100800
 
 
 class Clock:
@@ -145,15 +153,97 @@ def test_a_sender_killed_mid_send_loses_nothing_and_a_second_sender_does_not_dou
     assert _row(bot, outbox_id).status == "sent"
 
 
-def test_dispatcher_messages_are_left_for_the_staff_pages(bot: BotRunner) -> None:
-    outbox_id = _queue_notice(bot, kind="tip_unsatisfied", recipient="dispatchers")
+def test_staff_rows_without_a_configured_chat_are_skipped_and_email_rows_are_left_alone(
+    bot: BotRunner,
+) -> None:
+    dispatcher_row = _queue_notice(bot, kind="tip_unsatisfied", recipient="dispatchers")
+    with unit_of_work(bot.sessions) as session:
+        digest = outbox.enqueue(session, "weekly_digest", "bureau", "", week="2026-W48", text="# 周报")
+        mail = outbox.enqueue(session, "weekly_digest", "bureau", "", channel="email", to=["a@hl.test"])
+        session.flush()
+        digest_row, mail_row = digest.id, mail.id
+    unconfigured = SenderConfig(
+        global_interval=0,
+        per_chat_interval=0,
+        staff_chats=StaffChats(telegram_bureau_chat_id=None, telegram_dispatchers_chat_id=None),
+    )
 
     async def story(b: Bot) -> None:
-        report = await b.deliver()
-        assert outbox_id not in report.sent + report.skipped + report.failed
+        report = await deliver_due(b.app.bot, b.sessions, unconfigured, b.settings.tz)
+        assert sorted(report.skipped) == sorted([dispatcher_row, digest_row])
+        assert (await deliver_due(b.app.bot, b.sessions, unconfigured, b.settings.tz)).skipped == []
+        assert b.fake.sent() == []
 
     bot.run(story)
-    assert _row(bot, outbox_id).status == "pending"
+    assert _row(bot, dispatcher_row).status == "skipped"
+    assert _row(bot, dispatcher_row).last_error == (
+        "no dispatchers chat configured (HOTLINE_TELEGRAM_DISPATCHERS_CHAT_ID)"
+    )
+    assert _row(bot, digest_row).status == "skipped"
+    assert "no bureau chat configured" in (_row(bot, digest_row).last_error or "")
+    email = _row(bot, mail_row)  # digest/mail.py's, never the bot's
+    assert (email.status, email.attempts, email.last_error) == ("pending", 0, None)
+
+
+def _long_digest() -> str:
+    sections = ["# 落后产能举报周报 2026-W48", "## 重复举报企业"]
+    sections += [
+        f"- 河源市第{i}号_钢铁有限公司（龙川县）：本周 {i % 7 + 1} 件，累计 {i} 件" for i in range(260)
+    ]
+    return "\n".join(sections)
+
+
+def test_a_digest_longer_than_one_message_arrives_complete_in_parts_and_a_retry_resumes(
+    bot: BotRunner,
+) -> None:
+    text = _long_digest()
+    assert len(text) > 2 * MAX_MESSAGE_CHARS
+    with unit_of_work(bot.sessions) as session:
+        row = outbox.enqueue(session, "weekly_digest", "bureau", "", week="2026-W48", text=text)
+        session.flush()
+        outbox_id = row.id
+    clock = Clock()
+    config = SenderConfig(
+        global_interval=0, per_chat_interval=0, staff_chats=StaffChats(telegram_bureau_chat_id=BUREAU_CHAT)
+    )
+
+    def fail_the_second_part(call: Call) -> None:
+        if call.method == "sendMessage" and call.accepted and call.text.startswith("（1/"):
+            bot.fake.fail_next("sendMessage", status=502, description="Bad Gateway")
+
+    async def story(b: Bot) -> None:
+        b.fake.on_call = fail_the_second_part
+        first = await deliver_due(b.app.bot, b.sessions, config, b.settings.tz, now=clock)
+        assert first.retried == [outbox_id] and len(b.fake.sent(BUREAU_CHAT)) == 1
+        b.fake.on_call = None
+        clock.advance(31)
+        assert (await deliver_due(b.app.bot, b.sessions, config, b.settings.tz, now=clock)).sent == [
+            outbox_id
+        ]
+        parts = [c.text for c in b.fake.sent(BUREAU_CHAT)]
+        total = len(parts)
+        assert total >= 3 and [p[: len(f"（{i}/{total}）")] for i, p in enumerate(parts, 1)] == [
+            f"（{i}/{total}）" for i in range(1, total + 1)
+        ]  # each part once, in order: the retry did not repeat part 1
+        assert all(telegram_length(p) <= MAX_MESSAGE_CHARS for p in parts)
+        joined = "".join(p.split("\n", 1)[1] for p in parts)
+        assert joined == plain_digest(text)  # nothing lost, stray underscores and all
+
+    bot.run(story)
+    assert _row(bot, outbox_id).status == "sent"
+
+
+def test_the_fake_telegram_refuses_what_telegram_refuses(bot: BotRunner) -> None:
+    """The fake enforces the length limit and Markdown parsing, so the tests above prove something."""
+
+    async def story(b: Bot) -> None:
+        with pytest.raises(BadRequest, match="too long"):
+            await b.app.bot.send_message(BUREAU_CHAT, "钢" * (MAX_MESSAGE_CHARS + 1))
+        with pytest.raises(BadRequest, match="parse entities"):
+            await b.app.bot.send_message(BUREAU_CHAT, "河源_钢铁", parse_mode="Markdown")
+        await b.app.bot.send_message(BUREAU_CHAT, "河源_钢铁")
+
+    bot.run(story)
 
 
 def test_the_rate_limiter_spaces_messages_per_chat_and_overall() -> None:
