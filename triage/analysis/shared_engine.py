@@ -88,18 +88,9 @@ def configure(sessions: sessionmaker[Session], data_dir: Path) -> RegisterFollow
 
 
 def current_engine() -> TriageEngine:
-    global _follower
+    """The engine of this process; the wiring (app factory, CLI) must have called `configure` first."""
     if _follower is None:
-        with _follower_lock:
-            if _follower is None:
-                # Not configured by the caller: use the settings, as the CLI and the web app would.
-                from hotline.settings import Settings
-                from models.db import make_engine, make_sessionmaker
-
-                settings = Settings()
-                _follower = RegisterFollower(
-                    make_sessionmaker(make_engine(settings.database_url)), settings.data_dir
-                )
+        raise RuntimeError("triage engine not configured: call triage.analysis.configure(sessions, data_dir)")
     return _follower.engine()
 
 
