@@ -127,9 +127,7 @@ def _notify_reporter(session: Session, tip: Tip, kind: str, **payload: Any) -> N
     )
 
 
-def _notify_department(
-    session: Session, assignment: Assignment, kind: str, tip: Tip, **payload: Any
-) -> None:
+def _notify_department(session: Session, assignment: Assignment, kind: str, tip: Tip, **payload: Any) -> None:
     outbox.enqueue(
         session,
         kind,
