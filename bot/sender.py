@@ -129,10 +129,15 @@ def _recipient_chat(session: Session, msg: OutboxMessage, staff: StaffChats) -> 
 
 def claim(
     sessions: sessionmaker[Session], config: SenderConfig, tz: ZoneInfo, now: datetime
-) -> tuple[list[Delivery], list[int]]:
-    """Take due Telegram rows under a lease and render them; rows without a chat are marked skipped."""
+) -> tuple[list[Delivery], list[int], list[int]]:
+    """Take due Telegram rows under a lease and render them: (deliveries, skipped ids, failed ids).
+
+    Rows without a chat are marked skipped; a row that cannot be rendered (a malformed payload) is marked
+    failed on its own, so it cannot block the rows behind it on every pass.
+    """
     deliveries: list[Delivery] = []
     skipped: list[int] = []
+    failed: list[int] = []
     with unit_of_work(sessions) as session:
         rows = session.scalars(
             select(OutboxMessage)
@@ -152,13 +157,19 @@ def claim(
                 msg.status, msg.last_error = "skipped", NO_CHAT[msg.recipient_kind]
                 skipped.append(msg.id)
                 continue
-            notice = render(session, msg, tz, config.public_url)
+            try:
+                notice = render(session, msg, tz, config.public_url)
+            except Exception as exc:
+                log.exception("outbox %s (%s) cannot be rendered", msg.id, msg.kind)
+                msg.status, msg.last_error = "failed", f"cannot render: {exc!r}"[:2000]
+                failed.append(msg.id)
+                continue
             msg.attempts += 1
             msg.next_attempt_at = now + config.lease
             first = int((msg.payload or {}).get(PARTS_SENT, 0))
             parts = split_message(notice.text)
             deliveries.append(Delivery(msg.id, chat_id, parts, notice.buttons, min(first, len(parts) - 1)))
-    return deliveries, skipped
+    return deliveries, skipped, failed
 
 
 def _settle(
@@ -207,7 +218,7 @@ async def deliver_due(
     """One pass over the due messages. Failures are per message: one bad chat never blocks the rest."""
     limiter = limiter or RateLimiter(config.global_interval, config.per_chat_interval)
     report = DeliveryReport()
-    deliveries, report.skipped = await asyncio.to_thread(claim, sessions, config, tz, now())
+    deliveries, report.skipped, report.failed = await asyncio.to_thread(claim, sessions, config, tz, now())
     for d in deliveries:
         error, retry_at, permanent = None, None, False
         parts_sent = d.first_part  # parts before this one were accepted on an earlier attempt

@@ -137,7 +137,7 @@ def test_a_sender_killed_mid_send_loses_nothing_and_a_second_sender_does_not_dou
     outbox_id = _queue_notice(bot)
     clock = Clock()
     # Sender A claims the message and dies before it could send or settle.
-    deliveries, _ = claim(bot.sessions, CONFIG, bot.settings.tz, clock())
+    deliveries, _, _ = claim(bot.sessions, CONFIG, bot.settings.tz, clock())
     assert [d.outbox_id for d in deliveries] == [outbox_id]
 
     async def story(b: Bot) -> None:
@@ -183,6 +183,27 @@ def test_staff_rows_without_a_configured_chat_are_skipped_and_email_rows_are_lef
     assert "no bureau chat configured" in (_row(bot, digest_row).last_error or "")
     email = _row(bot, mail_row)  # digest/mail.py's, never the bot's
     assert (email.status, email.attempts, email.last_error) == ("pending", 0, None)
+
+
+def test_a_message_that_cannot_be_rendered_fails_alone_and_the_rest_go_out(bot: BotRunner) -> None:
+    with unit_of_work(bot.sessions) as session:
+        broken = outbox.enqueue(
+            session, "tip_unsatisfied", "dispatchers", "", ticket="HY1", tip_id="not-an-id"
+        )
+        session.flush()
+        broken_id = broken.id
+    good_id = _queue_notice(bot)
+    config = SenderConfig(
+        global_interval=0, per_chat_interval=0, staff_chats=StaffChats(telegram_dispatchers_chat_id=-100801)
+    )
+
+    async def story(b: Bot) -> None:
+        report = await deliver_due(b.app.bot, b.sessions, config, b.settings.tz)
+        assert report.failed == [broken_id] and report.sent == [good_id]
+
+    bot.run(story)
+    row = _row(bot, broken_id)
+    assert row.status == "failed" and "cannot render" in (row.last_error or "")
 
 
 def _long_digest() -> str:
