@@ -32,6 +32,7 @@ from hotline.settings import Settings
 from intake import api as intake_api
 from intake import open311
 from intake import pages as intake_pages
+from intake import phone as intake_phone
 from intake.service import IntakeConfig
 from models import crypto
 from models.base import utcnow
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
 
     app.include_router(intake_api.router)
     app.include_router(intake_pages.router)
+    app.include_router(intake_phone.router)
     app.include_router(staff_api.router)
     app.include_router(open311.router)
     app.include_router(bot_pages.router)

@@ -10,14 +10,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from intake.service import TipSubmission, submit
 from models.db import unit_of_work
 from models.staff import User
 from models.tips import Attachment
 from triage import queue
 from triage.accounts import ReporterIdentity, authenticate, reveal_reporter
-from triage.actors import Actor, require_dispatcher
-from triage.errors import HotlineError, NotFound, Unauthenticated
+from triage.actors import Actor
+from triage.errors import NotFound, Unauthenticated
 from triage.labels import ASSIGNMENT_STATUS, CHANNEL, EXTENSION_STATE, TIP_STATUS
 from triage.routing import Catalogue, catalogue
 from triage.web import page_actions
@@ -275,58 +274,3 @@ def overview_page(request: Request, user: StaffUser, db: DbSession) -> HTMLRespo
         assignment_status=ASSIGNMENT_STATUS,
         assignment_overdue=queue.assignment_overdue,
     )
-
-
-# ---- phone operator form (电话登记) --------------------------------------------------------------
-
-
-@router.get("/phone", response_class=HTMLResponse)
-def phone_form(request: Request, user: StaffUser) -> HTMLResponse:
-    require_dispatcher(Actor.of(user))
-    return staff_page(request, "staff_phone.html", user, form={})
-
-
-@router.post("/phone", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-def phone_submit(
-    request: Request,
-    user: StaffUser,
-    state: AppState,
-    text: Annotated[str, Form()] = "",
-    place: Annotated[str, Form()] = "",
-    enterprise_name: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    contact: Annotated[str, Form()] = "",
-    anonymous: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    actor = Actor.of(user)
-    require_dispatcher(actor)
-    form = {
-        "text": text,
-        "place": place,
-        "enterprise_name": enterprise_name,
-        "name": name,
-        "contact": contact,
-    }
-    form["anonymous"] = anonymous
-    try:
-        receipt = submit(
-            state.sessions,
-            TipSubmission(
-                text=text,
-                channel="phone",
-                place=place,
-                enterprise_name=enterprise_name,
-                name=name,
-                contact=contact,
-                anonymous=anonymous == "1",
-            ),
-            state.intake_config,
-            actor=actor,
-            analyser=state.analyser,
-        )
-    except HotlineError as exc:
-        # Keep what the operator typed while the caller is still on the line.
-        return staff_page(
-            request, "staff_phone.html", user, status_code=exc.status, form=form, error=exc.message
-        )
-    return staff_page(request, "staff_phone_receipt.html", user, status_code=201, receipt=receipt)
