@@ -45,7 +45,7 @@ from bench.load_data import fill, sample_texts
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parent.parent
-HOTLINE = str(Path(sys.executable).with_name("hotline"))
+HOTLINE = os.environ.get("HOTLINE_BIN") or str(Path(sys.executable).with_name("hotline"))
 DISPATCHER_PASSWORD = "load-test-dispatcher"
 SUBMIT_TARGET = (300.0, 0.250)  # rate per second, p99 seconds
 QUEUE_TARGET_P99 = 0.300
@@ -73,7 +73,9 @@ def fresh_database(server_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def running_server(env: dict[str, str], port: int, workers: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def running_server(
+    env: dict[str, str], port: int, workers: int, log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """`hotline serve` in its own process group, stopped with SIGTERM (then SIGKILL) at the end."""
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -131,7 +133,11 @@ def login_cookie(base: str) -> str:
             raise RuntimeError("no CSRF token on the login page")
         answer = client.post(
             "/staff/login",
-            data={"username": "load-dispatcher", "password": DISPATCHER_PASSWORD, "csrf_token": csrf.group(1)},
+            data={
+                "username": "load-dispatcher",
+                "password": DISPATCHER_PASSWORD,
+                "csrf_token": csrf.group(1),
+            },
         )
         if answer.status_code != 303:
             raise RuntimeError(f"login failed: {answer.status_code}")
@@ -163,7 +169,8 @@ def report(result: PhaseResult, bare: PhaseResult | None, cores: int) -> dict[st
         line += f"  {result.rate / bare.rate:5.1%} of bare"
     line += (
         f"  | cpu: client {result.client_cpu / result.elapsed / cores:5.1%} server "
-        f"{result.server_cpu / result.elapsed / cores:5.1%} machine {result.machine_busy:5.1%}"
+        f"{result.server_cpu / result.elapsed / cores:5.1%} postgres {result.database_cpu / result.elapsed / cores:5.1%} "
+        f"machine {result.machine_busy:5.1%}; server {result.server_cpu / max(1, result.ok) * 1000:.1f} ms cpu/req"
     )
     if others or result.errors:
         line += f"  errors {dict(others)} {dict(result.errors)}"
@@ -178,6 +185,8 @@ def report(result: PhaseResult, bare: PhaseResult | None, cores: int) -> dict[st
         "of_bare": round(result.rate / bare.rate, 3) if bare and bare.rate else None,
         "client_cpu_share": round(result.client_cpu / result.elapsed / cores, 3),
         "server_cpu_share": round(result.server_cpu / result.elapsed / cores, 3),
+        "postgres_cpu_share": round(result.database_cpu / result.elapsed / cores, 3),
+        "server_cpu_ms_per_request": round(result.server_cpu / max(1, result.ok) * 1000, 2),
         "machine_busy": round(result.machine_busy, 3),
         "failed": {str(k): v for k, v in others.items()} | dict(result.errors),
     }
@@ -196,7 +205,9 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model}), {mem_kb / 1024**2:.0f} GiB RAM, Python {sys.version.split()[0]}, {pg}"
 
 
-async def phases(args: argparse.Namespace, base: str, token: str, cookie: str, pid: int, texts: list[str]) -> list[dict[str, Any]]:
+async def phases(
+    args: argparse.Namespace, base: str, token: str, cookie: str, pid: int, texts: list[str]
+) -> list[dict[str, Any]]:
     cores = os.cpu_count() or 1
     seconds, conns = args.seconds, args.connections
     bearer = {"headers": {"Authorization": f"Bearer {token}"}}
@@ -223,7 +234,9 @@ async def phases(args: argparse.Namespace, base: str, token: str, cookie: str, p
          {"rate": args.queue_rate}),
     ]  # fmt: skip
     for name, make, extra in runs:
-        result = await run_phase(name, base, make, connections=conns, max_requests=args.requests, **common, **extra)
+        result = await run_phase(
+            name, base, make, connections=conns, max_requests=args.requests, **common, **extra
+        )
         figures.append(report(result, bare, cores))
     return figures
 
@@ -233,7 +246,11 @@ def verdict(figures: list[dict[str, Any]], rate: float) -> list[str]:
     target_rate, target_p99 = SUBMIT_TARGET
     lines = []
     closed, at_rate = by_name["submit"], by_name[f"submit@{rate:g}"]
-    ok = closed["rate"] >= target_rate and at_rate["rate"] >= target_rate * 0.97 and at_rate["p99_ms"] < target_p99 * 1000
+    ok = (
+        closed["rate"] >= target_rate
+        and at_rate["rate"] >= target_rate * 0.97
+        and at_rate["p99_ms"] < target_p99 * 1000
+    )
     lines.append(
         f"submissions: max {closed['rate']}/s; at {rate:g}/s p99 {at_rate['p99_ms']} ms "
         f"(target >= {target_rate:g}/s, p99 < {target_p99 * 1000:g} ms): {'OK' if ok else 'MISSED'}"
@@ -293,7 +310,9 @@ def main() -> None:
             for line in verdict(figures, args.rate):
                 print(line)
             if args.json:
-                args.json.write_text(json.dumps({"machine": machine(), "tips": args.tips, "phases": figures}, indent=2))
+                args.json.write_text(
+                    json.dumps({"machine": machine(), "tips": args.tips, "phases": figures}, indent=2)
+                )
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 

@@ -31,6 +31,7 @@ class PhaseResult:
     elapsed: float = 0.0
     client_cpu: float = 0.0  # seconds of CPU this process used during the phase
     server_cpu: float = 0.0  # seconds of CPU of the server's process tree
+    database_cpu: float = 0.0  # seconds of CPU of every PostgreSQL process (shared with others' work)
     machine_busy: float = 0.0  # share of all cores busy during the phase (0..1)
 
     @property
@@ -48,11 +49,12 @@ class PhaseResult:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _process_tree_cpu(root_pid: int) -> float:
-    """utime + stime of `root_pid` and all its descendants, in seconds (Linux /proc)."""
+def _process_cpu(root_pid: int | None) -> tuple[float, dict[int, float]]:
+    """CPU seconds (utime + stime) of `root_pid` with all its descendants, and of each `postgres` process."""
     ticks = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = {}
     stats: dict[int, float] = {}
+    database: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -65,12 +67,14 @@ def _process_tree_cpu(root_pid: int) -> float:
         pid, ppid = int(entry), int(fields[1])
         children.setdefault(ppid, []).append(pid)
         stats[pid] = (int(fields[11]) + int(fields[12])) / ticks
-    total, todo = 0.0, [root_pid]
+        if raw[raw.index("(") + 1 : raw.rindex(")")] == "postgres":
+            database[pid] = stats[pid]
+    total, todo = 0.0, [root_pid] if root_pid else []
     while todo:
         pid = todo.pop()
         total += stats.get(pid, 0.0)
         todo.extend(children.get(pid, []))
-    return total
+    return total, database
 
 
 def _machine_ticks() -> tuple[int, int]:
@@ -95,7 +99,7 @@ async def _send(
             result.statuses[response.status] += 1
             if response.status < 400:
                 result.latencies.append(time.perf_counter() - started)
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         result.errors[type(exc).__name__] += 1
 
 
@@ -117,7 +121,7 @@ async def run_phase(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         busy0, all0 = _machine_ticks()
         cpu0 = _self_cpu()
-        server0 = _process_tree_cpu(server_pid) if server_pid else 0.0
+        server0, database0 = _process_cpu(server_pid)
         t0 = time.perf_counter()
         deadline = t0 + max_seconds
         if rate is None:
@@ -145,7 +149,10 @@ async def run_phase(
             await asyncio.gather(*in_flight)
         result.elapsed = time.perf_counter() - t0
         result.client_cpu = _self_cpu() - cpu0
-        result.server_cpu = (_process_tree_cpu(server_pid) - server0) if server_pid else 0.0
+        server1, database1 = _process_cpu(server_pid)
+        result.server_cpu = server1 - server0
+        # Backends that ended during the phase are not counted; new ones count from zero.
+        result.database_cpu = sum(cpu - database0.get(pid, 0.0) for pid, cpu in database1.items())
         busy1, all1 = _machine_ticks()
         result.machine_busy = (busy1 - busy0) / max(1, all1 - all0)
     return result
