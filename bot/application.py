@@ -38,23 +38,12 @@ from bot.persistence import DatabasePersistence
 from bot.sender import SenderConfig, deliver_due
 from bot.services import SERVICES_KEY, BotServices, Suggester, suggester_from_analyser
 from hotline.settings import Settings
-from intake.service import Analyser, IntakeConfig
+from intake.service import Analyser
 
 log = logging.getLogger(__name__)
 CONVERSATION_TIMEOUT = timedelta(minutes=30)
 SENDER_INTERVAL_SECONDS = 5.0
 PERSIST_GROUP = 99
-
-
-def intake_config(settings: Settings) -> IntakeConfig:
-    return IntakeConfig(
-        secret_key=settings.secret_key,
-        tz=settings.tz,
-        attachments_dir=settings.attachments_dir,
-        max_text_chars=settings.max_text_chars,
-        max_photos=settings.max_photos,
-        max_photo_bytes=settings.max_photo_bytes,
-    )
 
 
 def base_file_url(base_url: str) -> str:
@@ -116,7 +105,7 @@ def build_application(
     application = builder.build()
     application.bot_data[SERVICES_KEY] = BotServices(
         sessions=sessions,
-        intake=intake_config(settings),
+        intake=settings.intake_config(),
         analyser=analyser,
         suggester=suggester or (suggester_from_analyser(analyser) if analyser is not None else None),
         public_url=settings.public_url,

@@ -33,7 +33,6 @@ from intake import api as intake_api
 from intake import open311
 from intake import pages as intake_pages
 from intake import phone as intake_phone
-from intake.service import IntakeConfig
 from models import crypto
 from models.base import utcnow
 from models.db import make_engine, make_sessionmaker
@@ -90,14 +89,7 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
-    app.state.intake_config = IntakeConfig(
-        secret_key=settings.secret_key,
-        tz=settings.tz,
-        attachments_dir=settings.attachments_dir,
-        max_text_chars=settings.max_text_chars,
-        max_photos=settings.max_photos,
-        max_photo_bytes=settings.max_photo_bytes,
-    )
+    app.state.intake_config = settings.intake_config()
     app.state.analyser = (
         default_analyser(app.state.sessions, settings.data_dir) if analyser == "default" else analyser
     )

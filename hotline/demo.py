@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from hotline.settings import Settings
-from intake.service import IntakeConfig, TipSubmission, submit
+from intake.service import TipSubmission, submit
 from models.db import make_engine, make_sessionmaker, unit_of_work
 from models.register import Enterprise
 from models.staff import User
@@ -78,9 +78,7 @@ def _import_register(sessions, path: Path, console: Console) -> None:  # type: i
 def _submit_demo_tips(sessions, settings: Settings, console: Console) -> None:  # type: ignore[no-untyped-def]
     from hotline.app import default_analyser
 
-    config = IntakeConfig(
-        secret_key=settings.secret_key, tz=settings.tz, attachments_dir=settings.attachments_dir
-    )
+    config = settings.intake_config()
     analyser = default_analyser(sessions, settings.data_dir, warm=False)
     lines = (DEMO_DIR / "demo_tips.jsonl").read_text(encoding="utf-8").splitlines()
     for line in lines:

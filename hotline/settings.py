@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from intake.service import IntakeConfig
+
 DEMO_SECRET = "demo-secret-not-for-production"
 
 
@@ -66,3 +68,14 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    def intake_config(self) -> IntakeConfig:
+        """What `intake.submit()` needs of these settings, for every channel."""
+        return IntakeConfig(
+            secret_key=self.secret_key,
+            tz=self.tz,
+            attachments_dir=self.attachments_dir,
+            max_text_chars=self.max_text_chars,
+            max_photos=self.max_photos,
+            max_photo_bytes=self.max_photo_bytes,
+        )
