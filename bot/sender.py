@@ -38,6 +38,7 @@ from models.base import utcnow
 from models.db import unit_of_work
 from models.outbox import OutboxMessage
 from models.tips import Reporter
+from triage import outbox
 
 log = logging.getLogger(__name__)
 RECIPIENTS = ("reporter", "department", "dispatchers", "bureau")
@@ -184,19 +185,21 @@ def _settle(
 ) -> str:
     with unit_of_work(sessions) as session:
         msg = session.get(OutboxMessage, outbox_id, with_for_update=True)
-        if msg is None or msg.status != "pending":
-            return msg.status if msg else "gone"
-        if error is None:
-            msg.status, msg.sent_at, msg.last_error = "sent", now, None
-            return msg.status
-        if parts_sent:  # a new dict, so the JSON column sees the change
-            msg.payload = {**(msg.payload or {}), PARTS_SENT: parts_sent}
-        if permanent or (retry_at is None and msg.attempts >= config.max_attempts):
-            msg.status, msg.last_error = "failed", error[:2000]
-        else:
-            delay = min(config.base_delay * 2 ** max(msg.attempts - 1, 0), config.max_delay)
-            msg.next_attempt_at, msg.last_error = retry_at or now + delay, error[:2000]
-        return msg.status
+        if msg is not None and msg.status == "pending" and error is not None and parts_sent:
+            msg.payload = {
+                **(msg.payload or {}),
+                PARTS_SENT: parts_sent,
+            }  # a new dict: the JSON column sees it
+        return outbox.settle(
+            session,
+            outbox_id,
+            now,
+            error,
+            max_attempts=config.max_attempts,
+            backoff=lambda attempts: min(config.base_delay * 2 ** max(attempts - 1, 0), config.max_delay),
+            retry_at=retry_at,
+            permanent=permanent,
+        )
 
 
 def _markup(buttons: Buttons) -> InlineKeyboardMarkup | None:

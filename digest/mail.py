@@ -20,6 +20,7 @@ from digest.settings import DigestSettings
 from models.db import unit_of_work
 from models.digest import DigestArchive
 from models.outbox import OutboxMessage
+from triage import outbox
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
@@ -113,17 +114,14 @@ def settle(
     sessions: sessionmaker[Session], outbox_id: int, cfg: DigestSettings, now: datetime, error: str | None
 ) -> str:
     with unit_of_work(sessions) as session:
-        row = session.get(OutboxMessage, outbox_id, with_for_update=True)
-        if row is None or row.status != "pending":
-            return row.status if row else "gone"
-        if error is None:
-            row.status, row.sent_at, row.last_error = "sent", now, None
-        elif row.attempts >= cfg.email_max_attempts:
-            row.status, row.last_error = "failed", error
-        else:
-            row.last_error = error
-            row.next_attempt_at = now + timedelta(minutes=2 ** min(row.attempts, 10))
-        return row.status
+        return outbox.settle(
+            session,
+            outbox_id,
+            now,
+            error,
+            max_attempts=cfg.email_max_attempts,
+            backoff=lambda attempts: timedelta(minutes=2 ** min(attempts, 10)),
+        )
 
 
 def deliver_pending(sessions: sessionmaker[Session], cfg: DigestSettings, now: datetime) -> int:
