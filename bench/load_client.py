@@ -136,6 +136,7 @@ async def run_phase(
             await asyncio.gather(*(worker() for _ in range(connections)))
         else:
             in_flight: set[asyncio.Task[None]] = set()
+            backlog = connections * 8
             for i in range(max_requests):
                 scheduled = t0 + i / rate
                 if scheduled > deadline:
@@ -143,6 +144,11 @@ async def run_phase(
                 delay = scheduled - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
+                if len(in_flight) >= backlog:
+                    # Far past capacity: count the request as refused by the client rather than queue
+                    # thousands of them, which would only make the phase outlast its time bound.
+                    result.errors["client backlog full"] += 1
+                    continue
                 task = asyncio.create_task(_send(session, base, make_request(i), result, scheduled))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
