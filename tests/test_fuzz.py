@@ -1,6 +1,7 @@
 """Hostile input: schemathesis over the live OpenAPI schema (no 5xx, answers as documented), and XSS payloads
 in every text field of a tip, which every page that shows the tip must render escaped."""
 
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase
+from PIL import Image
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -206,3 +208,41 @@ def test_script_in_every_text_field_is_shown_escaped_on_every_page(
         ("status page", "reply"),
     ]:  # fmt: skip
         assert f"{field}{escaped}" in pages[name].replace("&#34;", "&quot;"), (name, field)
+
+
+# ---- hostile uploads over HTTP -------------------------------------------------------------------
+
+
+def _bomb() -> bytes:
+    """50 million pixels in a few kilobytes: it would take 50 MB+ decoded, more in RGB."""
+    out = io.BytesIO()
+    Image.new("1", (10_000, 5_000)).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("upload", "status", "message"),
+    [
+        pytest.param(lambda: _bomb(), 422, "像素过大", id="decompression-bomb"),
+        pytest.param(lambda: b"<script>alert(1)</script>", 422, "JPEG", id="script-named-png"),
+        pytest.param(lambda: b"%PDF-1.4\n" + b"0" * 2000, 422, "JPEG", id="pdf-named-png"),
+        pytest.param(
+            lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * (11 * 1024 * 1024), 413, "10MB", id="oversized"
+        ),
+    ],
+)
+def test_a_hostile_upload_through_the_web_form_is_refused_and_nothing_is_kept(
+    server: Any, sessions: sessionmaker[Session], settings: Settings, upload: Any, status: int, message: str
+) -> None:
+    with server.client() as citizen:
+        answer = citizen.post(
+            "/tips",
+            data={"text": "东源县有钢厂偷偷开工冒黑烟", "anonymous": "1"},
+            files=[("photos", ("evidence.png", upload(), "image/png"))],
+        )
+    assert answer.status_code == status, answer.text[:300]
+    assert message in answer.text
+    with sessions() as db:
+        assert db.query(Tip).count() == 0
+    attachments = settings.attachments_dir
+    assert not attachments.exists() or not any(attachments.iterdir())
