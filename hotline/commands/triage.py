@@ -1,4 +1,4 @@
-"""CLI adapters for triage: `enterprises import`, `classifier train|eval|bench` and `hotline triage`."""
+"""CLI adapters for triage: `enterprises import`, `classifier train|cv|eval|bench` and `hotline triage`."""
 
 import json
 import sys
@@ -17,7 +17,9 @@ from models import TipLabel
 from models.db import make_engine, make_sessionmaker, unit_of_work
 
 enterprises_app = typer.Typer(help="The enterprise register (企业名录).", no_args_is_help=True)
-classifier_app = typer.Typer(help="The tip classifier: train, evaluate, benchmark.", no_args_is_help=True)
+classifier_app = typer.Typer(
+    help="The tip classifier: train, cross-validate, evaluate, benchmark.", no_args_is_help=True
+)
 console = Console(stderr=True)
 
 
@@ -92,6 +94,53 @@ def classifier_train(
     target = output or default_model_path(settings.data_dir)
     train(files, extra, target)
     console.print(f"model written to {target} ({len(extra)} dispatcher labels)")
+
+
+@classifier_app.command("cv")
+def classifier_cv(
+    files: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, help="labelled tips (JSON Lines)")
+    ],
+    folds: Annotated[int, typer.Option(min=2, help="number of stratified folds")] = 5,
+    repeats: Annotated[int, typer.Option(min=1, help="pool this many differently shuffled splits")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Stratified k-fold CV on the real tips of FILES (composed/written tips only ever in training folds):
+    category/subtype macro-F1, department accuracy, urgency F1, per-subtype F1 and the confused pairs."""
+    from triage.classifier.cv import cross_validate
+    from triage.classifier.training import read_labelled
+    from triage.errors import HotlineError
+
+    try:
+        report = cross_validate(
+            [tip for path in files for tip in read_labelled(path)], folds, repeats=repeats
+        )
+    except HotlineError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=1))
+        return
+    out = Console()
+    table = Table(title=f"subtype F1, {report.folds}-fold CV x{report.repeats} on {report.tips} real tips")
+    table.add_column("subtype")
+    table.add_column("F1")
+    for label, f1 in report.per_subtype_f1.items():
+        table.add_row(label, f"{f1:.3f}")
+    out.print(table)
+    if report.confused:
+        pairs = Table(title="confused (gold -> predicted)")
+        for column in ("gold", "predicted", "tips"):
+            pairs.add_column(column)
+        for gold, predicted, count in report.confused:
+            pairs.add_row(gold, predicted, str(count))
+        out.print(pairs)
+    out.print(
+        f"real tips {report.tips} (+{report.training_only} training-only)  "
+        f"category macro-F1 {report.category_macro_f1:.3f}  subtype macro-F1 {report.subtype_macro_f1:.3f}\n"
+        f"department {report.department_accuracy:.3f}  urgency F1 {report.urgency_f1:.3f} "
+        f"(missed {report.urgent_missed}, false {report.urgent_false})"
+    )
 
 
 def _engine_for_eval(settings: Settings, model: Path | None) -> Any:

@@ -5,6 +5,7 @@ no usable model, and for urgency they act as a guard: the model must be confiden
 name a danger or an immediacy. Both choices were made by cross-validation on the training tips.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ URGENT_RULE_SCORE = 6.0  # a danger word (爆炸, 泄漏, 受伤…) and a sign 
 URGENT_GUARD_SCORE = 4.0  # with a model: at least one danger word, or two signs of immediacy
 URGENT_MODEL_THRESHOLD = 0.3  # the urgent head is trained on few urgent tips: its probabilities run low
 MAX_MODEL_EVIDENCE = 3
+MAX_EVIDENCE_CHARS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +53,13 @@ class Classifier:
         self.model = model
         self.model_name = model_name if model else RULES_FALLBACK
 
-    def classify(self, text: str, hits: Sequence[KeywordHit]) -> Classification:
+    def classify(
+        self, text: str, hits: Sequence[KeywordHit], words: Sequence[tuple[int, int]] = ()
+    ) -> Classification:
+        """`words`: the text's segmentation as spans; model evidence is widened to whole words."""
         if self.model is None:
             return self._by_rules(text, hits)
-        return self._by_model(self.model, text, hits)
+        return self._by_model(self.model, text, hits, words)
 
     def _by_rules(self, text: str, hits: Sequence[KeywordHit]) -> Classification:
         scores = KeywordRules.scores(list(hits))
@@ -81,7 +86,9 @@ class Classifier:
             self._keyword_cues(hits, category, subtype, urgent),
         )
 
-    def _by_model(self, model: TextModel, text: str, hits: Sequence[KeywordHit]) -> Classification:
+    def _by_model(
+        self, model: TextModel, text: str, hits: Sequence[KeywordHit], words: Sequence[tuple[int, int]]
+    ) -> Classification:
         idx, vals = model.vectorise(text_features(text))
         # One head over all subtypes; the category is the one whose subtypes together are most likely.
         p_subtype = model.heads["subtype"].probabilities(idx, vals)
@@ -98,7 +105,7 @@ class Classifier:
         )
         cues = self._keyword_cues(hits, category, subtype, urgent)
         if not any(c.for_ in ("category", "subtype") for c in cues):
-            cues += self._model_cues(model, text, idx, vals, f"{category}/{subtype}")
+            cues += self._model_cues(model, text, idx, vals, f"{category}/{subtype}", words)
         return Classification(category, subtype, urgent, p_category[category], self.model_name, cues)
 
     @staticmethod
@@ -118,20 +125,37 @@ class Classifier:
 
     @staticmethod
     def _model_cues(
-        model: TextModel, text: str, idx: np.ndarray, vals: np.ndarray, label: str
+        model: TextModel,
+        text: str,
+        idx: np.ndarray,
+        vals: np.ndarray,
+        label: str,
+        words: Sequence[tuple[int, int]] = (),
     ) -> tuple[Cue, ...]:
-        """The n-grams that pushed hardest towards the chosen subtype, located in the text and joined
-        where they touch, so the evidence reads as words rather than scattered characters."""
+        """The n-grams that pushed hardest towards the chosen subtype, located in the text, widened to the
+        segmented words they fall in and joined where they touch, so the evidence reads as words
+        (偷偷复产, not 偷复) rather than scattered characters."""
+        starts = [s for s, _ in words]
+        ends = [e for _, e in words]
         head = model.heads["subtype"]
         contributions = head.coef[idx, head.classes.index(label)] * vals
         spans: list[tuple[int, int]] = []
         for k in np.argsort(-contributions)[: 4 * MAX_MODEL_EVIDENCE]:
             term = model.terms[int(idx[k])]
-            if contributions[k] <= 0 or len(term.strip()) < 2:
+            # Punctuation-crossing n-grams (铁,熔) say nothing readable.
+            if contributions[k] <= 0 or len(term) < 2 or not term.isalnum():
                 continue
             pos = text.find(term)
-            if pos >= 0:
-                spans.append((pos, pos + len(term)))
+            if pos < 0:
+                continue
+            start, end = pos, pos + len(term)
+            if words:
+                first, last = bisect_right(starts, start) - 1, bisect_left(ends, end)
+                if all(ends[w] - starts[w] < 2 for w in range(first, last + 1)):
+                    continue  # only one-character words (的是): grammar, not evidence
+                if ends[last] - starts[first] <= MAX_EVIDENCE_CHARS:  # else a long unknown run: keep the term
+                    start, end = starts[first], ends[last]
+            spans.append((start, end))
         merged: list[tuple[int, int]] = []
         for start, end in sorted(spans):
             if merged and start <= merged[-1][1]:

@@ -1,8 +1,8 @@
-"""The triage engine: normalise -> classify -> locate -> match -> duplicates -> route.
+"""The triage engine: normalise -> segment -> classify -> locate -> match -> duplicates -> route.
 
-The jieba tokenizer with the domain dictionary is still built (and grown with the register's trade names)
-for callers that segment, but analyse() does not segment: the classifier reads character n-grams, which
-cross-validation preferred to words, and that keeps analysis within a few times jieba's own cost.
+Segmentation is jieba with the domain dictionary (taxonomy keywords, county/town names, industry words and
+the register's trade names), built once per engine; the words widen the model's evidence to readable
+words. The classifier itself reads character n-grams, which cross-validation preferred to words.
 """
 
 import logging
@@ -14,7 +14,7 @@ from triage.analysis.classify import RULES_FALLBACK, Classifier
 from triage.analysis.duplicates import find_duplicates
 from triage.analysis.index import EnterpriseIndex
 from triage.analysis.keywords import KeywordRules, load_keywords
-from triage.analysis.lexicon import add_words, tokenizer
+from triage.analysis.lexicon import add_words, segment, tokenizer, word_spans
 from triage.analysis.linear import TextModel
 from triage.analysis.matcher import Candidate, EnterpriseMatcher
 from triage.analysis.names import NameVocabulary, load_vocabulary
@@ -96,7 +96,8 @@ class TriageEngine:
         norm = normalise(text)
         body = norm.text
         hits = self.keywords.scan(body)
-        verdict = self.classifier.classify(body, hits)
+        words = word_spans(segment(self.tokenizer, body))
+        verdict = self.classifier.classify(body, hits, words)
 
         location = self.gazetteer.locate(body)
         place_hint = self.gazetteer.locate(_normalised_text(hints.place)) if hints.place else None

@@ -39,3 +39,12 @@ def add_words(tok: jieba.Tokenizer, words: Iterable[str]) -> int:
 def segment(tok: jieba.Tokenizer, text: str) -> list[str]:
     # HMM off: the domain dictionary covers the words that matter, and it is several times faster.
     return list(tok.cut(text, HMM=False))
+
+
+def word_spans(words: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of each segmented word in the text it was cut from (the words cover it exactly)."""
+    spans, start = [], 0
+    for word in words:
+        spans.append((start, start + len(word)))
+        start += len(word)
+    return spans

@@ -5,10 +5,10 @@ file loads without pickle, so it stays usable across scikit-learn versions.
 """
 
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +60,12 @@ class TextModel:
 
     def vectorise(self, features: Sequence[str]) -> tuple[NDArray[np.intp], FloatArray]:
         """Sublinear TF-IDF, L2-normalised, as scikit-learn's TfidfVectorizer computes it."""
-        counts = Counter(i for f in features if (i := self.vocabulary.get(f)) is not None)
-        if not counts:
+        # map() and np.unique keep the per-feature work in C: this is most of the classifier's time.
+        ids = np.fromiter(map(self.vocabulary.get, features, repeat(-1)), dtype=np.intp, count=len(features))
+        idx, counts = np.unique(ids[ids >= 0], return_counts=True)
+        if not len(idx):
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
-        idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        tf = counts.astype(np.float32)
         vals = (1.0 + np.log(tf)) * self.idf[idx]
         norm = float(np.sqrt(np.dot(vals, vals)))
         return idx, (vals / norm if norm else vals).astype(np.float32)

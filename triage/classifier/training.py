@@ -25,6 +25,9 @@ REGULARISATION_C = 20.0
 # they crowd out real tips. 0.15–0.3 was best in cross-validation, 0.5 and 1.0 worse.
 COMPOSED_WEIGHT = 0.3
 COMPOSED_CHANNEL = "composed"
+WRITTEN_CHANNEL = "written"
+# Tips made for training, never real: cross-validation keeps them in the training folds only.
+TRAINING_ONLY_CHANNELS = frozenset({COMPOSED_CHANNEL, WRITTEN_CHANNEL})
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class LabelledTip:
     subtype: str
     urgent: bool = False
     weight: float = 1.0
+    channel: str = ""
+    department: str | None = None
 
 
 def default_model_path(data_dir: Path) -> Path:
@@ -57,7 +62,15 @@ def read_labelled(path: Path) -> list[LabelledTip]:
             gold = row.get("gold", row)
             weight = COMPOSED_WEIGHT if row.get("channel") == COMPOSED_CHANNEL else 1.0
             out.append(
-                LabelledTip(row["text"], gold["category"], gold["subtype"], bool(gold.get("urgent")), weight)
+                LabelledTip(
+                    row["text"],
+                    gold["category"],
+                    gold["subtype"],
+                    bool(gold.get("urgent")),
+                    weight,
+                    str(row.get("channel") or ""),
+                    gold.get("department"),
+                )
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValidationFailed(
