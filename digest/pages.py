@@ -12,7 +12,7 @@ from models.db import unit_of_work
 from models.staff import User
 from triage.actors import Actor
 from triage.errors import ValidationFailed
-from triage.web.deps import AppState, DbSession, check_csrf, current_user
+from triage.web.deps import AppState, DbSession, RowId, check_csrf, current_user
 from triage.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -89,7 +89,7 @@ def propose(
 
 @router.post("/staff/lists/proposals/{change_id}/decide", dependencies=[Depends(check_csrf)])
 def decide(
-    change_id: int,
+    change_id: RowId,
     state: AppState,
     user: StaffUser,
     approve: Annotated[bool, Form()],

@@ -16,6 +16,7 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 import bot
@@ -61,6 +62,13 @@ def default_analyser(sessions: sessionmaker[Session], data_dir: Path, warm: bool
     if warm:
         threading.Thread(target=analysis.current_engine, name="triage-warm-up", daemon=True).start()
     return analysis.analyse
+
+
+HTTP_ERRORS = {
+    400: ("请求格式不正确：请求体不是有效的JSON", "invalid_request"),
+    404: ("页面或接口不存在", "not_found"),
+    405: ("不支持此请求方法", "method_not_allowed"),
+}
 
 
 def _is_api(request: Request) -> bool:
@@ -131,6 +139,14 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
         return _error_response(
             request, Unavailable("系统繁忙，请稍后重试（数据库暂时不可用）", "database_unavailable")
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Framework errors (unknown path, wrong method, a body that is not JSON) in our own format."""
+        message, code = HTTP_ERRORS.get(exc.status_code, ("请求无法处理", "http_error"))
+        problem = HotlineError(message, code)
+        problem.status = exc.status_code
+        return _error_response(request, problem)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

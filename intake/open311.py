@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,18 @@ from triage.errors import Forbidden, HotlineError, NotFound, Unauthenticated, Va
 from triage.routing import Catalogue, catalogue
 from triage.web.deps import AppState, DbSession
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+class Open311Error(BaseModel):
+    code: int
+    description: str
+    error: str
+
+
+router = APIRouter(
+    prefix="/open311/v2",
+    tags=["open311"],
+    responses={status: {"model": list[Open311Error]} for status in (400, 401, 403, 404, 413, 422, 429, 503)},
+)
 
 CLOSED_STATES = (TipStatus.closed, TipStatus.invalid, TipStatus.merged, TipStatus.transferred)
 MAX_RESULTS = 1000

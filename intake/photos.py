@@ -1,5 +1,6 @@
 """Photo checks: real type by content (JPEG/PNG/WebP), size, decompression bombs; EXIF removed."""
 
+import errno
 import hashlib
 import io
 import secrets
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from triage.errors import PayloadTooLarge, ValidationFailed
+from triage.errors import PayloadTooLarge, StorageFull, ValidationFailed
 
 ALLOWED = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 MAX_PIXELS = 40_000_000  # a 10 MB file that decodes to more than this is a decompression bomb
@@ -64,10 +65,21 @@ def clean_photo(raw: bytes, max_bytes: int) -> CleanPhoto:
 
 
 def store_photo(photo: CleanPhoto, directory: Path) -> str:
-    """Write the file under a random name (never the uploader's) and return that name."""
+    """Write the file under a random name (never the uploader's) and return that name.
+
+    A full disk is a clear 507 for the citizen, and never leaves half a photo behind.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.{photo.extension}"
     tmp = directory / f".{name}.part"
-    tmp.write_bytes(photo.data)
-    tmp.replace(directory / name)
+    try:
+        tmp.write_bytes(photo.data)
+        tmp.replace(directory / name)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull(
+                "照片存储空间已满，暂时无法接收照片。请稍后重试，或先不带照片提交", "storage_full"
+            ) from exc
+        raise
     return name

@@ -22,7 +22,7 @@ from models.register import Enterprise
 from models.tips import Attachment, Reporter, Tip, TipStatus, TriageState
 from triage import audit
 from triage.actors import CITIZEN, SYSTEM, Actor
-from triage.deadlines import deadlines_for
+from triage.deadlines import provisional_due
 from triage.errors import NotFound, ValidationFailed
 from triage.labels import PUBLIC_EVENT, TIP_STATUS
 
@@ -247,11 +247,6 @@ def apply_analysis(session: Session, tip: Tip, result: dict[str, Any], tz: ZoneI
     if tip.status == TipStatus.received:
         tip.due_at = provisional_due(tip.received_at, tz, tip.urgent)
     audit.record(session, SYSTEM, "triaged", tip_id=tip.id, category=tip.category, model=result.get("model"))
-
-
-def provisional_due(received_at: datetime, tz: ZoneInfo, urgent: bool = False) -> datetime:
-    """Until dispatch fixes it, the whole order is due by the completion limit counted from receipt."""
-    return deadlines_for("other", None, urgent, received_at, received_at, tz).complete_due
 
 
 # ---- what a citizen may see ---------------------------------------------------------------------

@@ -21,12 +21,27 @@ CODE_LENGTH = 10  # 31^10 ≈ 8e14 codes
 def next_ticket(session: Session, now: datetime, tz: ZoneInfo) -> str:
     """The next number of the local day; the counter row is upserted, so concurrent submits never collide."""
     day = now.astimezone(tz).strftime("%Y%m%d")
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(TicketCounter).values(day=day, last=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1})
-    session.execute(stmt)
-    last = session.scalar(select(TicketCounter.last).where(TicketCounter.day == day))
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Taken in a short transaction of its own: the day's counter row is locked only for this
+        # statement, not until the whole submission commits (a failed submission leaves a gap).
+        stmt = (
+            pg_insert(TicketCounter)
+            .values(day=day, last=1)
+            .on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1})
+            .returning(TicketCounter.last)
+        )
+        with bind.engine.begin() as conn:
+            last = conn.execute(stmt).scalar_one()
+    else:
+        # SQLite: the unit of work already holds the database's single write lock.
+        lite = (
+            sqlite_insert(TicketCounter)
+            .values(day=day, last=1)
+            .on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1})
+        )
+        session.execute(lite)
+        last = session.execute(select(TicketCounter.last).where(TicketCounter.day == day)).scalar_one()
     return f"HY{day}-{last:06d}"
 
 

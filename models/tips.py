@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -85,6 +85,18 @@ class Tip(Base):
     reporter: Mapped[Reporter] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()
     attachments: Mapped[list["Attachment"]] = relationship(back_populates="tip", order_by="Attachment.id")
+
+
+# The dispatcher queue's order over open tips (triage/queue.list_queue): a page is read from this index.
+_OPEN = text("status IN ('received', 'dispatched', 'in_progress', 'replied')")
+Index(
+    "ix_tips_queue_open",
+    Tip.urgent.desc(),
+    Tip.due_at,
+    Tip.received_at,
+    postgresql_where=_OPEN,
+    sqlite_where=_OPEN,
+)
 
 
 class Attachment(Base):

@@ -265,3 +265,19 @@ def test_a_flood_from_one_address_is_rate_limited_with_a_clear_message(server, d
     assert "频繁" in refused.json()["message"]
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Tip)) == SUBMIT.count
+
+
+def test_framework_errors_speak_our_format(server, tokens):  # type: ignore[no-untyped-def]
+    client = server.client(tokens["dispatcher"])
+    not_json = client.post("/api/v1/tips", content=b"#q", headers={"content-type": "application/json"})
+    assert not_json.status_code in (400, 422) and not_json.json()["error"] == "invalid_request"
+    unknown = client.get("/api/v1/nothing-here")
+    assert unknown.status_code == 404 and unknown.json() == {
+        "error": "not_found",
+        "message": "页面或接口不存在",
+    }
+    huge_id = client.get("/api/v1/staff/tips/39460158866915379047473517571342336")
+    assert huge_id.status_code == 422 and huge_id.json()["error"] == "invalid_request"
+    assert client.post("/api/v1/staff/assignments/0/sign", json={}).status_code == 422
+    page = server.client().get("/no-such-page")
+    assert page.status_code == 404 and "页面或接口不存在" in page.text

@@ -309,11 +309,6 @@ def full_attachment_disk(settings: Settings, monkeypatch: pytest.MonkeyPatch) ->
             subprocess.run(["umount", "-l", str(directory)], check=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="intake/photos.store_photo lets ENOSPC through as a 500 and leaves its .part file: "
-    "needs the StorageFull (507) change proposed in bench/README.md; remove this mark with it",
-)
 def test_a_full_attachment_disk_refuses_the_tip_clearly_and_leaves_nothing_behind(
     server: Any, sessions: sessionmaker[Session], full_attachment_disk: Path
 ) -> None:

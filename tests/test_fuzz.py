@@ -79,12 +79,6 @@ def _fuzz(
     return failures
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="three defects found, fixes proposed in bench/README.md: ids past 32 bits give 500 "
-    "(triage/web/api.py), an unparsable JSON body gives {'detail'} (hotline/app.py), Open311 422 is a "
-    "list but documented as an object (intake/open311.py); remove this mark with the fixes",
-)
 def test_fuzzing_every_api_operation_gives_no_server_error_and_only_documented_answers(
     server: Any, sessions: sessionmaker[Session], settings: Settings
 ) -> None:

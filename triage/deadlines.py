@@ -7,6 +7,7 @@ does not know falls back to Monday–Friday, with a warning logged once per year
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 _warned_years: set[int] = set()
 
 
+@lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))
@@ -114,3 +116,9 @@ def return_allowed_until(dispatched_at: datetime, tz: ZoneInfo, cat: Catalogue |
 def is_overdue(due_at: datetime | None, now: datetime, done: bool = False) -> bool:
     """Overdue (超期) is derived, never stored: past due and not done."""
     return due_at is not None and not done and now > due_at
+
+
+def provisional_due(received_at: datetime, tz: ZoneInfo, urgent: bool = False) -> datetime:
+    """Until dispatch fixes the assignments' dates, the whole order is due by the completion limit
+    counted from receipt (15 working days; urgent: 24 hours)."""
+    return deadlines_for("other", None, urgent, received_at, received_at, tz).complete_due

@@ -58,3 +58,8 @@ class RateLimited(HotlineError):
 class Unavailable(HotlineError):
     status = 503
     code = "unavailable"
+
+
+class StorageFull(HotlineError):
+    status = 507
+    code = "storage_full"

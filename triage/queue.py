@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.audit import AuditEvent
@@ -60,12 +60,10 @@ def list_queue(
     page = max(filters.page, 1)
     rows = session.scalars(
         query.options(selectinload(Tip.enterprise))
-        .order_by(
-            Tip.urgent.desc(),
-            case((Tip.due_at.is_(None), 1), else_=0),
-            Tip.due_at.asc(),
-            Tip.received_at.asc(),
-        )
+        # The order of the partial index ix_tips_queue_open (migration 0007): at a million tips a page
+        # of the open queue is read straight from it instead of sorting every open tip. Open tips always
+        # have a due date (provisional from receipt until dispatch).
+        .order_by(Tip.urgent.desc(), Tip.due_at.asc(), Tip.received_at.asc())
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )

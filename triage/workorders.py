@@ -22,7 +22,7 @@ from models.tips import Tip, TipLabel, TipStatus
 from models.workorders import Assignment, AssignmentStatus, ExtensionState
 from triage import audit, outbox
 from triage.actors import Actor, require_dispatcher
-from triage.deadlines import deadlines_for, extended_due, return_allowed_until
+from triage.deadlines import deadlines_for, extended_due, provisional_due, return_allowed_until
 from triage.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from triage.routing import Catalogue, catalogue
 
@@ -438,7 +438,8 @@ def return_(
         for other in current_assignments(session, tip.id):
             other.status = AssignmentStatus.cancelled
             _notify_department(session, other, "assignment_cancelled", tip)
-        tip.status, tip.dispatched_at, tip.due_at = TipStatus.received, None, None
+        tip.status, tip.dispatched_at = TipStatus.received, None
+        tip.due_at = provisional_due(tip.received_at, tz, tip.urgent)
         audit.record(session, actor, "back_to_queue", tip_id=tip.id, public=True)
     _notify_dispatchers(session, "assignment_returned", tip, assignment_id=a.id, reason=reason)
     return a

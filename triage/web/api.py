@@ -17,7 +17,7 @@ from models.workorders import Assignment
 from triage import queue, workorders
 from triage.accounts import reveal_reporter
 from triage.actors import Actor
-from triage.web.deps import AppState, CurrentActor, DbSession
+from triage.web.deps import AppState, CurrentActor, DbSession, RowId
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 T = TypeVar("T")
@@ -208,18 +208,18 @@ def list_tips(
 
 
 @router.get("/tips/{tip_id}", response_model=TipDetailOut)
-def get_tip(tip_id: int, actor: CurrentActor, db: DbSession) -> TipDetailOut:
+def get_tip(tip_id: RowId, actor: CurrentActor, db: DbSession) -> TipDetailOut:
     return _tip_detail(db, actor, tip_id)
 
 
 @router.get("/tips/{tip_id}/reporter", response_model=ReporterOut)
-def get_reporter(tip_id: int, actor: CurrentActor, state: AppState) -> ReporterOut:
+def get_reporter(tip_id: RowId, actor: CurrentActor, state: AppState) -> ReporterOut:
     identity = _in_transaction(state, lambda s: reveal_reporter(s, actor, tip_id))
     return ReporterOut.model_validate(identity, from_attributes=True)
 
 
 @router.post("/tips/{tip_id}/dispatch", response_model=TipDetailOut)
-def dispatch_tip(tip_id: int, body: DispatchIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
+def dispatch_tip(tip_id: RowId, body: DispatchIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
     order = workorders.DispatchOrder(
         category=body.category,
         subtype=body.subtype,
@@ -239,7 +239,7 @@ def dispatch_tip(tip_id: int, body: DispatchIn, actor: CurrentActor, state: AppS
 
 
 @router.post("/tips/{tip_id}/invalid", response_model=TipDetailOut)
-def mark_tip_invalid(tip_id: int, body: ReasonIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
+def mark_tip_invalid(tip_id: RowId, body: ReasonIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
     def work(s: Session) -> TipDetailOut:
         workorders.mark_invalid(s, actor, tip_id, body.reason, body.version)
         s.flush()
@@ -249,7 +249,7 @@ def mark_tip_invalid(tip_id: int, body: ReasonIn, actor: CurrentActor, state: Ap
 
 
 @router.post("/tips/{tip_id}/merge", response_model=TipDetailOut)
-def merge_tip(tip_id: int, body: MergeIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
+def merge_tip(tip_id: RowId, body: MergeIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
     def work(s: Session) -> TipDetailOut:
         workorders.merge(s, actor, tip_id, body.into_ticket, body.version)
         s.flush()
@@ -259,7 +259,7 @@ def merge_tip(tip_id: int, body: MergeIn, actor: CurrentActor, state: AppState) 
 
 
 @router.post("/tips/{tip_id}/transfer", response_model=TipDetailOut)
-def transfer_tip(tip_id: int, body: TransferIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
+def transfer_tip(tip_id: RowId, body: TransferIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
     def work(s: Session) -> TipDetailOut:
         workorders.transfer(s, actor, tip_id, body.target, body.version)
         s.flush()
@@ -269,7 +269,7 @@ def transfer_tip(tip_id: int, body: TransferIn, actor: CurrentActor, state: AppS
 
 
 @router.post("/tips/{tip_id}/reopen", response_model=TipDetailOut)
-def reopen_tip(tip_id: int, body: ReasonIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
+def reopen_tip(tip_id: RowId, body: ReasonIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
     def work(s: Session) -> TipDetailOut:
         workorders.reopen(s, actor, tip_id, body.reason, body.version)
         s.flush()
@@ -297,14 +297,14 @@ def _assignment_action(state: Any, actor: Actor, action: Callable[[Session], Ass
 
 @router.post("/assignments/{assignment_id}/sign", response_model=AssignmentOut)
 def sign_assignment(
-    assignment_id: int, body: VersionIn, actor: CurrentActor, state: AppState
+    assignment_id: RowId, body: VersionIn, actor: CurrentActor, state: AppState
 ) -> AssignmentOut:
     return _assignment_action(state, actor, lambda s: workorders.sign(s, actor, assignment_id, body.version))
 
 
 @router.post("/assignments/{assignment_id}/reply", response_model=AssignmentOut)
 def reply_assignment(
-    assignment_id: int, body: ReplyIn, actor: CurrentActor, state: AppState
+    assignment_id: RowId, body: ReplyIn, actor: CurrentActor, state: AppState
 ) -> AssignmentOut:
     return _assignment_action(
         state, actor, lambda s: workorders.reply(s, actor, assignment_id, body.text, body.version)
@@ -313,7 +313,7 @@ def reply_assignment(
 
 @router.post("/assignments/{assignment_id}/return", response_model=AssignmentOut)
 def return_assignment(
-    assignment_id: int, body: ReasonIn, actor: CurrentActor, state: AppState
+    assignment_id: RowId, body: ReasonIn, actor: CurrentActor, state: AppState
 ) -> AssignmentOut:
     return _assignment_action(
         state,
@@ -324,7 +324,7 @@ def return_assignment(
 
 @router.post("/assignments/{assignment_id}/extension", response_model=AssignmentOut)
 def request_extension(
-    assignment_id: int, body: ExtensionIn, actor: CurrentActor, state: AppState
+    assignment_id: RowId, body: ExtensionIn, actor: CurrentActor, state: AppState
 ) -> AssignmentOut:
     return _assignment_action(
         state,
@@ -335,7 +335,7 @@ def request_extension(
 
 @router.post("/assignments/{assignment_id}/extension/decision", response_model=AssignmentOut)
 def decide_extension(
-    assignment_id: int, body: ExtensionDecisionIn, actor: CurrentActor, state: AppState
+    assignment_id: RowId, body: ExtensionDecisionIn, actor: CurrentActor, state: AppState
 ) -> AssignmentOut:
     return _assignment_action(
         state,
@@ -348,7 +348,7 @@ def decide_extension(
 
 @router.post("/assignments/{assignment_id}/approve", response_model=AssignmentOut)
 def approve_assignment(
-    assignment_id: int, body: VersionIn, actor: CurrentActor, state: AppState
+    assignment_id: RowId, body: VersionIn, actor: CurrentActor, state: AppState
 ) -> AssignmentOut:
     return _assignment_action(
         state, actor, lambda s: workorders.approve(s, actor, assignment_id, body.version)
@@ -357,7 +357,7 @@ def approve_assignment(
 
 @router.post("/assignments/{assignment_id}/reject", response_model=AssignmentOut)
 def reject_assignment(
-    assignment_id: int, body: ReasonIn, actor: CurrentActor, state: AppState
+    assignment_id: RowId, body: ReasonIn, actor: CurrentActor, state: AppState
 ) -> AssignmentOut:
     return _assignment_action(
         state, actor, lambda s: workorders.reject_reply(s, actor, assignment_id, body.reason, body.version)

@@ -5,7 +5,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.staff import User
@@ -33,6 +33,8 @@ def app_state(request: Request) -> Any:
 
 
 DbSession = Annotated[Session, Depends(get_session)]
+# A row id in a path: positive and within the 32-bit integer columns, else 422 (never a database error).
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 AppState = Annotated[Any, Depends(app_state)]
 
 

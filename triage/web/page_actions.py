@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from models.db import unit_of_work
 from triage import workorders
 from triage.routing import catalogue
-from triage.web.deps import AppState, CurrentActor, check_csrf
+from triage.web.deps import AppState, CurrentActor, RowId, check_csrf
 from triage.web.presenters import parse_kind
 from triage.web.staff_page import done, safe_local
 
@@ -33,7 +33,7 @@ def _tip_url(tip_id: int) -> str:
 @router.post("/tips/{tip_id}/dispatch")
 def dispatch(
     request: Request,
-    tip_id: int,
+    tip_id: RowId,
     actor: CurrentActor,
     state: AppState,
     kind: Annotated[str, Form()],
@@ -63,7 +63,7 @@ def dispatch(
 @router.post("/tips/{tip_id}/invalid")
 def mark_invalid(
     request: Request,
-    tip_id: int,
+    tip_id: RowId,
     actor: CurrentActor,
     state: AppState,
     reason: Reason,
@@ -77,7 +77,7 @@ def mark_invalid(
 @router.post("/tips/{tip_id}/merge")
 def merge(
     request: Request,
-    tip_id: int,
+    tip_id: RowId,
     actor: CurrentActor,
     state: AppState,
     into_ticket: Annotated[str, Form()],
@@ -92,7 +92,7 @@ def merge(
 @router.post("/tips/{tip_id}/transfer")
 def transfer(
     request: Request,
-    tip_id: int,
+    tip_id: RowId,
     actor: CurrentActor,
     state: AppState,
     target: Annotated[str, Form()],
@@ -106,7 +106,7 @@ def transfer(
 @router.post("/tips/{tip_id}/reopen")
 def reopen(
     request: Request,
-    tip_id: int,
+    tip_id: RowId,
     actor: CurrentActor,
     state: AppState,
     reason: Reason,
@@ -122,7 +122,7 @@ def reopen(
 
 @router.post("/assignments/{assignment_id}/approve")
 def approve(
-    request: Request, assignment_id: int, actor: CurrentActor, state: AppState, version: Version = None
+    request: Request, assignment_id: RowId, actor: CurrentActor, state: AppState, version: Version = None
 ) -> RedirectResponse:
     with unit_of_work(state.sessions) as db:
         a = workorders.approve(db, actor, assignment_id, version)
@@ -133,7 +133,7 @@ def approve(
 @router.post("/assignments/{assignment_id}/reject")
 def reject(
     request: Request,
-    assignment_id: int,
+    assignment_id: RowId,
     actor: CurrentActor,
     state: AppState,
     reason: Reason,
@@ -147,7 +147,7 @@ def reject(
 @router.post("/assignments/{assignment_id}/extension/decision")
 def decide_extension(
     request: Request,
-    assignment_id: int,
+    assignment_id: RowId,
     actor: CurrentActor,
     state: AppState,
     grant: Annotated[str, Form()],
@@ -164,7 +164,7 @@ def decide_extension(
 @router.post("/assignments/{assignment_id}/sign")
 def sign(
     request: Request,
-    assignment_id: int,
+    assignment_id: RowId,
     actor: CurrentActor,
     state: AppState,
     version: Version = None,
@@ -178,7 +178,7 @@ def sign(
 @router.post("/assignments/{assignment_id}/reply")
 def reply(
     request: Request,
-    assignment_id: int,
+    assignment_id: RowId,
     actor: CurrentActor,
     state: AppState,
     text: Annotated[str, Form()],
@@ -193,7 +193,7 @@ def reply(
 @router.post("/assignments/{assignment_id}/extension")
 def request_extension(
     request: Request,
-    assignment_id: int,
+    assignment_id: RowId,
     actor: CurrentActor,
     state: AppState,
     days: Annotated[int, Form()],
@@ -210,7 +210,7 @@ def request_extension(
 @router.post("/assignments/{assignment_id}/return")
 def return_(
     request: Request,
-    assignment_id: int,
+    assignment_id: RowId,
     actor: CurrentActor,
     state: AppState,
     reason: Reason,

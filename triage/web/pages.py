@@ -20,7 +20,15 @@ from triage.errors import NotFound, Unauthenticated
 from triage.labels import ASSIGNMENT_STATUS, CHANNEL, EXTENSION_STATE, TIP_STATUS
 from triage.routing import Catalogue, catalogue
 from triage.web import page_actions
-from triage.web.deps import SESSION_USER_KEY, AppState, CurrentActor, DbSession, OptionalUser, check_csrf
+from triage.web.deps import (
+    SESSION_USER_KEY,
+    AppState,
+    CurrentActor,
+    DbSession,
+    OptionalUser,
+    RowId,
+    check_csrf,
+)
 from triage.web.highlight import highlight_evidence
 from triage.web.presenters import (
     TRIAGE_STATE,
@@ -178,13 +186,13 @@ def _tip_page(
 
 
 @router.get("/tips/{tip_id}", response_class=HTMLResponse)
-def tip_page(request: Request, tip_id: int, user: StaffUser, db: DbSession) -> HTMLResponse:
+def tip_page(request: Request, tip_id: RowId, user: StaffUser, db: DbSession) -> HTMLResponse:
     return _tip_page(request, db, user, tip_id)
 
 
 @router.post("/tips/{tip_id}/reporter", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 def reveal_reporter_page(
-    request: Request, tip_id: int, user: StaffUser, db: DbSession, state: AppState
+    request: Request, tip_id: RowId, user: StaffUser, db: DbSession, state: AppState
 ) -> HTMLResponse:
     """查看举报人: shown on this response only (never stored in the session), and every view is audited."""
     with unit_of_work(state.sessions) as write:
@@ -211,7 +219,7 @@ def dispatch_departments(
 
 
 @router.get("/attachments/{attachment_id}")
-def attachment(attachment_id: int, actor: CurrentActor, db: DbSession, state: AppState) -> Response:
+def attachment(attachment_id: RowId, actor: CurrentActor, db: DbSession, state: AppState) -> Response:
     """A tip's photo, for staff who may see the tip (a department only through its own assignment)."""
     found = db.get(Attachment, attachment_id)
     if found is None:

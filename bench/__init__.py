@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` (triage), `bench.digest_bench`, `bench.load`. Loopback only, bounded."""
