@@ -26,6 +26,9 @@ REGULARISATION_C = 20.0
 COMPOSED_WEIGHT = 0.3
 COMPOSED_CHANNEL = "composed"
 WRITTEN_CHANNEL = "written"
+# Hand-written tips are varied, real-sounding wording for the weak classes: CV (x3) subtype macro-F1 was
+# 0.960 at weight 0.5, 0.966 at 1.0 and 0.970 at 2.0.
+WRITTEN_WEIGHT = 2.0
 # Tips made for training, never real: cross-validation keeps them in the training folds only.
 TRAINING_ONLY_CHANNELS = frozenset({COMPOSED_CHANNEL, WRITTEN_CHANNEL})
 
@@ -60,7 +63,8 @@ def read_labelled(path: Path) -> list[LabelledTip]:
         try:
             row = json.loads(line)
             gold = row.get("gold", row)
-            weight = COMPOSED_WEIGHT if row.get("channel") == COMPOSED_CHANNEL else 1.0
+            channel = str(row.get("channel") or "")
+            weight = {COMPOSED_CHANNEL: COMPOSED_WEIGHT, WRITTEN_CHANNEL: WRITTEN_WEIGHT}.get(channel, 1.0)
             out.append(
                 LabelledTip(
                     row["text"],
@@ -68,7 +72,7 @@ def read_labelled(path: Path) -> list[LabelledTip]:
                     gold["subtype"],
                     bool(gold.get("urgent")),
                     weight,
-                    str(row.get("channel") or ""),
+                    channel,
                     gold.get("department"),
                 )
             )
