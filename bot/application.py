@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.conversation import PRIVATE, report_conversation
+from bot.conversation import PRIVATE, last_activity, report_conversation, resume_timeouts
 from bot.handlers_department import link, sign_pressed
 from bot.handlers_followup import (
     help_,
@@ -44,6 +44,23 @@ log = logging.getLogger(__name__)
 CONVERSATION_TIMEOUT = timedelta(minutes=30)
 SENDER_INTERVAL_SECONDS = 5.0
 PERSIST_GROUP = 99
+
+
+class HotlineApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application that, on start, gives reports resumed from the database their timeouts back.
+
+    start() rather than post_init: post_init runs only under run_polling/run_webhook, while the webhook
+    mount and the tests call initialize() and start() themselves.
+    """
+
+    async def start(self) -> None:
+        try:
+            active_at = await last_activity(self)
+        except Exception:  # the bot still starts; those reports then time out after the user's next message
+            log.exception("reading the last activity of resumed reports failed")
+            active_at = {}
+        await super().start()
+        resume_timeouts(self, active_at)  # no await between start and this: no update is handled before
 
 
 def base_file_url(base_url: str) -> str:
@@ -95,6 +112,7 @@ def build_application(
     root = (base_url or settings.telegram_base_url).rstrip("/")
     builder = (
         ApplicationBuilder()
+        .application_class(HotlineApplication)
         .token(settings.telegram_token)
         .base_url(root)
         .base_file_url(base_file_url(root))

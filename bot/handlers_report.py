@@ -62,7 +62,7 @@ def _new_draft(context: Context) -> dict[str, Any]:
     return _draft(context)
 
 
-def _clear(context: Context) -> None:
+def drop_draft(context: Context) -> None:
     if context.user_data is not None:
         context.user_data.pop("draft", None)
 
@@ -342,7 +342,7 @@ async def confirm_pressed(update: Update, context: Context) -> str | int:
     if action == "drop":
         await query.answer()
         await query.edit_message_text(texts.CANCELLED)
-        _clear(context)
+        drop_draft(context)
         return END
     await query.answer(texts.SUBMITTING)
     svc = services(context)
@@ -375,7 +375,7 @@ async def confirm_pressed(update: Update, context: Context) -> str | int:
     except HotlineError as exc:
         await _message(update).reply_text(texts.SUBMIT_REJECTED.format(message=exc.message))
         return CONFIRM
-    _clear(context)
+    drop_draft(context)
     await query.edit_message_text(summary(draft).rsplit("\n\n", 1)[0])
     await _message(update).reply_text(
         texts.RECEIPT.format(ticket=receipt.ticket, code=receipt.query_code), reply_markup=MENU
@@ -394,13 +394,21 @@ async def confirm_other(update: Update, context: Context) -> str:
 
 
 async def cancel(update: Update, context: Context) -> int:
-    _clear(context)
+    drop_draft(context)
     await _message(update).reply_text(texts.CANCELLED, reply_markup=MENU)
     return END
 
 
 async def timed_out(update: Update, context: Context) -> None:
     """Called by the conversation's timeout job with the last update of the chat."""
-    _clear(context)
+    drop_draft(context)
+    if update.effective_user is not None:
+        # A job is not an update: without this the dropped draft stays in the database until the user writes.
+        context.application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
     if update.effective_chat is not None:
-        await context.bot.send_message(update.effective_chat.id, texts.TIMED_OUT, reply_markup=MENU)
+        await tell_timed_out(context, update.effective_chat.id)
+
+
+async def tell_timed_out(context: Context, chat_id: int) -> None:
+    """The one message for a report ended by idleness, live or resumed after a restart."""
+    await context.bot.send_message(chat_id, texts.TIMED_OUT, reply_markup=MENU)

@@ -2,10 +2,13 @@
 
 Only user data and conversation states are kept; chat data, bot data and callback data are not used.
 Each write is its own small transaction, run in a worker thread so the event loop is not blocked.
+A row's updated_at is the time of its last write, so for a conversation it is the last activity: PTB
+rewrites the state after every update the conversation handles, even when the state stays the same.
 """
 
 import asyncio
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -13,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from models.base import utcnow
 from models.bot import BotState
 from models.db import unit_of_work
 
@@ -43,6 +47,11 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             rows = session.execute(select(BotState.key, BotState.data).where(BotState.scope == scope))
             return {row.key: row.data for row in rows}
 
+    def _load_written_at(self, scope: str) -> dict[str, datetime]:
+        with self.sessions() as session:
+            rows = session.execute(select(BotState.key, BotState.updated_at).where(BotState.scope == scope))
+            return {row.key: row.updated_at for row in rows}
+
     def _save(self, scope: str, key: str, data: Any) -> None:
         with unit_of_work(self.sessions) as session:
             row = session.scalar(select(BotState).where(BotState.scope == scope, BotState.key == key))
@@ -52,7 +61,8 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             elif row is None:
                 session.add(BotState(scope=scope, key=key, data=data))
             else:
-                row.data = data
+                # Set explicitly: an unchanged state is no UPDATE for SQLAlchemy, but it is still activity.
+                row.data, row.updated_at = data, utcnow()
 
     def _drop(self, scope: str, key: str) -> None:
         with unit_of_work(self.sessions) as session:
@@ -81,6 +91,11 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
 
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
         await asyncio.to_thread(self._save, CONVERSATION_SCOPE + name, _key_text(key), new_state)
+
+    async def get_conversation_activity(self, name: str) -> dict[ConversationKey, datetime]:
+        """When each persisted conversation last handled an update (its state's last write)."""
+        rows = await asyncio.to_thread(self._load_written_at, CONVERSATION_SCOPE + name)
+        return {_key_tuple(k): v for k, v in rows.items()}
 
     # ---- what is not stored -----------------------------------------------------------------
 

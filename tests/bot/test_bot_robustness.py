@@ -1,15 +1,21 @@
 """Bad input, pressed-twice and stale buttons, a restart mid-conversation, the database down, the timeout."""
 
 import asyncio
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from telegram.ext import Application, Job
 
 from bot.services import SERVICES_KEY
 from models.bot import BotState
 from models.db import make_engine, make_sessionmaker
 from models.tips import Attachment, Tip
+from tests.bot.fake_telegram import UpdateFactory
 from tests.bot.harness import CITIZEN, Bot, BotRunner, jpeg
 
 TEXT = "连平县某水泥厂晚上偷偷开工，粉尘很大，附近村民受影响"
@@ -154,6 +160,119 @@ def test_an_idle_conversation_times_out_politely(bot: BotRunner) -> None:
     with bot.sessions() as session:
         drafts = [s.data for s in session.scalars(select(BotState).where(BotState.scope == "user"))]
         assert all(TEXT not in str(d) for d in drafts)
+
+
+TIMEOUT = timedelta(minutes=30)
+TIMED_OUT = "已经有一段时间没有回复"
+
+
+async def _report_started_then_process_died(
+    bot: BotRunner, at: datetime, photo_at: datetime | None = None
+) -> None:
+    """At `at` the citizen starts a report (and sends a photo at `photo_at`); then the process dies."""
+    killed = bot.build(timeout=TIMEOUT)
+    await killed.initialize()
+    b = Bot(bot.fake, killed, bot.sessions, bot.settings, UpdateFactory(bot.fake))
+    with time_machine.travel(at, tick=False):
+        await b.say(TEXT)
+        assert "如有现场照片" in b.last().text
+    if photo_at is not None:
+        with time_machine.travel(photo_at, tick=False):
+            await b.send(b.updates.photo(CITIZEN, jpeg()))
+            assert "第1张" in b.last().text
+    # No stop(), no final save: the timeout jobs of this process die with it.
+    await killed.bot.shutdown()
+
+
+@asynccontextmanager
+async def _restarted(bot: BotRunner) -> AsyncIterator[Bot]:
+    """A new process on the same database, started the way `hotline bot` and the webhook mount start it."""
+    app = bot.build(timeout=TIMEOUT)
+    await app.initialize()
+    await app.start()
+    try:
+        yield Bot(bot.fake, app, bot.sessions, bot.settings, UpdateFactory(bot.fake))
+    finally:
+        await app.stop()
+        await app.shutdown()
+
+
+def _timeout_job(app: Application[Any, Any, Any, Any, Any, Any]) -> Job[Any]:
+    assert app.job_queue is not None
+    (job,) = [j for j in app.job_queue.jobs() if "timeout" in (j.name or "")]
+    return job
+
+
+def _timed_out_messages(b: Bot) -> int:
+    return sum(TIMED_OUT in c.text for c in b.fake.sent(CITIZEN))
+
+
+def _conversation_rows(sessions: sessionmaker[Session]) -> list[BotState]:
+    with sessions() as session:
+        return list(session.scalars(select(BotState).where(BotState.scope.startswith("conversation:"))))
+
+
+def _drafts(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return [str(s.data) for s in session.scalars(select(BotState).where(BotState.scope == "user"))]
+
+
+def test_a_report_abandoned_long_before_a_restart_times_out_when_the_bot_starts(bot: BotRunner) -> None:
+    async def main() -> None:
+        await _report_started_then_process_died(bot, datetime.now(UTC) - timedelta(minutes=45))
+        assert _conversation_rows(bot.sessions)
+        async with _restarted(bot) as b:
+            # The start-up timeout is a job run by the scheduler: wait for the message it sends.
+            await asyncio.to_thread(bot.fake.wait_for, lambda: _timed_out_messages(b) > 0)
+            assert _conversation_rows(bot.sessions) == []
+            assert all(TEXT not in d for d in _drafts(bot.sessions))
+            await b.say("照片已发完")  # the old report is gone: this starts a new one
+            assert "如有现场照片" in b.last().text
+            assert _timed_out_messages(b) == 1
+
+    asyncio.run(main())
+
+
+def test_a_resumed_report_times_out_when_its_remaining_time_has_passed(bot: BotRunner) -> None:
+    last_photo = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+
+    async def main() -> None:
+        # The photo keeps the report in the same step, yet it is activity: the time left counts from it.
+        await _report_started_then_process_died(bot, last_photo - timedelta(minutes=15), photo_at=last_photo)
+        async with _restarted(bot) as b:
+            job = _timeout_job(b.app)
+            assert job.next_t == last_photo + TIMEOUT  # 20 minutes after the restart, not 30
+            assert _timed_out_messages(b) == 0
+            await job.run(b.app)  # what the scheduler does when the time is up
+            assert TIMED_OUT in b.last().text
+            assert _conversation_rows(bot.sessions) == []
+            assert all(TEXT not in d for d in _drafts(bot.sessions))
+            await b.say("照片已发完")
+            assert "如有现场照片" in b.last().text
+
+    asyncio.run(main())
+
+
+def test_a_resumed_report_stays_open_when_the_citizen_writes_before_its_time_is_up(bot: BotRunner) -> None:
+    async def main() -> None:
+        await _report_started_then_process_died(bot, datetime.now(UTC) - timedelta(minutes=10))
+        async with _restarted(bot) as b:
+            resumed = _timeout_job(b.app)
+            await b.say("照片已发完")
+            assert "问题发生在哪里" in b.last().text
+            assert resumed.removed  # the reply cancelled it, as it cancels a live timeout
+            await resumed.run(b.app)  # even if the scheduler had fired it anyway
+            assert _timed_out_messages(b) == 0
+            await b.say("和平县阳明镇")
+            assert "涉及哪家企业" in b.last().text
+            live = _timeout_job(b.app)  # the ordinary timeout now runs from the citizen's last message
+            await live.run(b.app)
+            assert _timed_out_messages(b) == 1
+            await b.app.update_persistence()  # the periodic save
+            assert _conversation_rows(bot.sessions) == []
+            assert all(TEXT not in d for d in _drafts(bot.sessions))
+
+    asyncio.run(main())
 
 
 def test_a_telegram_user_flooding_reports_is_told_to_wait(bot: BotRunner) -> None:
