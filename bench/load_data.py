@@ -15,8 +15,9 @@ from pathlib import Path
 
 import psycopg
 
-REGISTER = Path("/work/shared/data/enterprises.csv")
-TIPS_DEV = Path("/work/shared/data/tips_dev.jsonl")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"  # ../shared beside the checkout
+REGISTER = SHARED / "data" / "enterprises.csv"
+TIPS_DEV = SHARED / "data" / "tips_dev.jsonl"
 REGISTER_COLUMNS = (
     "uscc, name, county_code, county, town, address, industry, industry_code, legal_rep, founded, "
     "reg_capital_wan, reg_status, exit_list, exit_list_date"

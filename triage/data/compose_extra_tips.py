@@ -10,7 +10,7 @@ import random
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REGISTER = Path("/work/shared/data/enterprises.csv")
+REGISTER = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "enterprises.csv"  # ../shared
 PER_SUBTYPE = 45
 
 SYMPTOMS: dict[str, list[str]] = {
