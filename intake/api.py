@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from intake.ratelimit import STATUS_QUERY, SUBMIT, per_ip
-from intake.service import TipSubmission, citizen_status, find_tip_for_citizen, submit
+from intake.service import CitizenStatus, TipSubmission, citizen_status, find_tip_for_citizen, submit
 from models.db import unit_of_work
 from triage.actors import CITIZEN, Actor
 from triage.errors import Forbidden, ValidationFailed
@@ -44,27 +44,6 @@ class TipReceipt(BaseModel):
     status: str
     received_at: datetime
     status_url: str
-
-
-class HistoryOut(BaseModel):
-    at: datetime
-    event: str
-    label: str
-
-
-class TipStatusOut(BaseModel):
-    ticket: str
-    status: str
-    status_label: str
-    received_at: datetime
-    due_at: datetime | None
-    closed_at: datetime | None
-    result_summary: str | None
-    satisfaction: str | None
-    merged_into: str | None
-    transferred_to: str | None
-    can_rate: bool
-    history: list[HistoryOut]
 
 
 class RatingIn(BaseModel):
@@ -115,27 +94,26 @@ def create_tip(body: TipIn, state: AppState, user: OptionalUser, request: Reques
 
 @router.get(
     "/tips/{ticket}",
-    response_model=TipStatusOut,
+    response_model=CitizenStatus,
     responses=ERRORS,
     dependencies=[Depends(per_ip(STATUS_QUERY))],
 )
 def get_tip_status(
     ticket: str, db: DbSession, state: AppState, code: Annotated[str, Query()] = ""
-) -> TipStatusOut:
+) -> CitizenStatus:
     tip = find_tip_for_citizen(db, ticket, code, state.settings.secret_key)
-    status = citizen_status(db, tip)
-    return TipStatusOut.model_validate(status, from_attributes=True)
+    return citizen_status(db, tip)
 
 
 @router.post(
     "/tips/{ticket}/rating",
-    response_model=TipStatusOut,
+    response_model=CitizenStatus,
     responses=ERRORS,
     dependencies=[Depends(per_ip(STATUS_QUERY))],
 )
-def rate_tip(ticket: str, body: RatingIn, state: AppState) -> TipStatusOut:
+def rate_tip(ticket: str, body: RatingIn, state: AppState) -> CitizenStatus:
     with unit_of_work(state.sessions) as db:
         tip = find_tip_for_citizen(db, ticket, body.code, state.settings.secret_key)
         record_satisfaction(db, CITIZEN, tip.id, body.satisfaction)
         db.flush()
-        return TipStatusOut.model_validate(citizen_status(db, tip), from_attributes=True)
+        return citizen_status(db, tip)
