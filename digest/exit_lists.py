@@ -19,10 +19,10 @@ from models.workorders import Assignment, AssignmentStatus
 from triage import audit, outbox
 from triage.actors import Actor
 from triage.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from triage.workorders import required_reason
 
 YELLOW, RED, NONE = "黄牌", "红牌", ""
 TARGETS = (YELLOW, RED, NONE)
-MAX_REASON_CHARS = 2000
 # A department may propose from an assignment it is working on or has finished.
 PROPOSING_STATES = (AssignmentStatus.accepted, AssignmentStatus.replied, AssignmentStatus.approved)
 
@@ -63,11 +63,7 @@ def propose(
         raise Forbidden("只有承办单位和市局可以提出名单变更", "department_only")
     if proposal.target_list not in TARGETS:
         raise ValidationFailed("名单只能是黄牌、红牌或移出名单", "invalid_exit_list")
-    reason = (proposal.reason or "").strip()
-    if not reason:
-        raise ValidationFailed("请填写变更理由", "reason_required")
-    if len(reason) > MAX_REASON_CHARS:
-        raise ValidationFailed(f"变更理由不能超过{MAX_REASON_CHARS}字", "reason_too_long")
+    reason = required_reason(proposal.reason, "变更理由")
     enterprise = session.scalar(select(Enterprise).where(Enterprise.uscc == proposal.uscc.strip().upper()))
     if enterprise is None:
         raise ValidationFailed("企业名录中没有这个统一社会信用代码", "enterprise_not_found")

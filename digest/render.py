@@ -7,7 +7,7 @@ workbook's timestamps are pinned to the end of the week, so a week rendered agai
 import io
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -112,8 +112,13 @@ def render_html(
 # ---- Markdown (Telegram, plain text) -------------------------------------------------------------
 
 
+def _bullets(items: Iterable[str]) -> list[str]:
+    """A Markdown list, or "无" when there is nothing to list."""
+    return [f"- {item}" for item in items] or ["- 无"]
+
+
 def _count_lines(rows: list[CountRow], limit: int = 10) -> list[str]:
-    return [f"- {r.label}：{r.count}（{signed(r.change)}）" for r in rows[:limit]] or ["- 无"]
+    return _bullets(f"{r.label}：{r.count}（{signed(r.change)}）" for r in rows[:limit])
 
 
 def render_markdown(d: WeeklyDigest) -> str:
@@ -142,59 +147,41 @@ def render_markdown(d: WeeklyDigest) -> str:
         *_count_lines(d.by_channel),
         "",
         "## 各单位三率（签收及时 / 按时办结 / 满意）",
-        *(
-            [
-                f"- {x.department_name}：{x.response.percent} / {x.completion.percent} / {x.satisfaction.percent}"
-                for x in d.rates_by_department
-            ]
-            or ["- 无"]
+        *_bullets(
+            f"{x.department_name}：{x.response.percent} / {x.completion.percent} / {x.satisfaction.percent}"
+            for x in d.rates_by_department
         ),
         "",
         "## 超期交办单（按单位）",
-        *(
-            [
-                f"- {o.department_name}：{o.count} 件，最长超期 {o.max_days_overdue:.1f} 天"
-                for o in d.overdue_by_department
-            ]
-            or ["- 无"]
+        *_bullets(
+            f"{o.department_name}：{o.count} 件，最长超期 {o.max_days_overdue:.1f} 天"
+            for o in d.overdue_by_department
         ),
         "",
         "## 重复举报企业",
-        *(
-            [
-                f"- {e.name}（{e.county}）：本周 {e.tips_in_week} 件，累计 {e.tips_total} 件"
-                + (f"，{e.exit_list}" if e.exit_list else "")
-                for e in d.repeated_enterprises
-            ]
-            or ["- 无"]
+        *_bullets(
+            f"{e.name}（{e.county}）：本周 {e.tips_in_week} 件，累计 {e.tips_total} 件"
+            + (f"，{e.exit_list}" if e.exit_list else "")
+            for e in d.repeated_enterprises
         ),
         "",
         "## 疑似复产（红牌企业被举报）",
-        *(
-            [
-                f"- {s.ticket} {s.enterprise_name}（{s.county}）{local(s.received_at, d.time_zone)}"
-                for s in d.suspected_restarts
-            ]
-            or ["- 无"]
+        *_bullets(
+            f"{s.ticket} {s.enterprise_name}（{s.county}）{local(s.received_at, d.time_zone)}"
+            for s in d.suspected_restarts
         ),
         "",
         "## 黄牌/红牌名单变更",
-        *(
-            [
-                f"- {c.enterprise_name}：{c.previous_list or '未列入'} → {c.target_list or '移出名单'}"
-                + (f"（限期 {c.rectify_by:%Y-%m-%d}）" if c.rectify_by else "")
-                for c in d.list_changes
-            ]
-            or ["- 无"]
+        *_bullets(
+            f"{c.enterprise_name}：{c.previous_list or '未列入'} → {c.target_list or '移出名单'}"
+            + (f"（限期 {c.rectify_by:%Y-%m-%d}）" if c.rectify_by else "")
+            for c in d.list_changes
         ),
         "",
         "## 本周紧急举报",
-        *(
-            [
-                f"- {u.ticket} {u.category}/{u.subtype} {u.county} {u.enterprise_name} — {u.status}"
-                for u in d.urgent_tips
-            ]
-            or ["- 无"]
+        *_bullets(
+            f"{u.ticket} {u.category}/{u.subtype} {u.county} {u.enterprise_name} — {u.status}"
+            for u in d.urgent_tips
         ),
         "",
     ]

@@ -99,7 +99,8 @@ def _require_department_of(actor: Actor, assignment: Assignment) -> None:
         raise NotFound("交办单不存在", "assignment_not_found")
 
 
-def _reason(text: str, what: str) -> str:
+def required_reason(text: str, what: str) -> str:
+    """A reason staff must give (退单、驳回、延期…): present and at most MAX_REASON_CHARS characters."""
     text = (text or "").strip()
     if not text:
         raise ValidationFailed(f"请填写{what}", "reason_required")
@@ -247,7 +248,7 @@ def mark_invalid(
 ) -> Tip:
     """无效件: spam, abuse, or not a matter for the hotline."""
     require_dispatcher(actor)
-    reason = _reason(reason, "无效原因")
+    reason = required_reason(reason, "无效原因")
     tip = lock_tip(session, tip_id, expected_version)
     _require_state(tip.status, [TipStatus.received], "只有待派单的工单可以标记为无效件")
     tip.status, tip.status_reason, tip.closed_at = TipStatus.invalid, reason, utcnow()
@@ -297,7 +298,7 @@ def reopen(
 ) -> Tip:
     """重办: the dispatcher accepts an unsatisfied callback; the tip goes back to the queue."""
     require_dispatcher(actor)
-    reason = _reason(reason, "重办原因")
+    reason = required_reason(reason, "重办原因")
     tip = lock_tip(session, tip_id, expected_version)
     _require_state(tip.status, [TipStatus.closed], "只有已办结的工单可以重办")
     tip.status, tip.closed_at = TipStatus.received, None
@@ -350,7 +351,7 @@ def reply(
     session: Session, actor: Actor, assignment_id: int, text: str, expected_version: int | None = None
 ) -> Assignment:
     """办结反馈: findings and actions; when every current assignment has replied the tip awaits review."""
-    body = _reason(text, "办理结果")
+    body = required_reason(text, "办理结果")
     a = lock_assignment(session, actor, assignment_id, expected_version)
     _require_department_of(actor, a)
     _require_state(a.status, [AssignmentStatus.accepted], "签收后才能反馈办理结果")
@@ -394,7 +395,7 @@ def reject_reply(
 ) -> Assignment:
     """驳回: the reply is not good enough; the department works on (重办)."""
     require_dispatcher(actor)
-    reason = _reason(reason, "驳回理由")
+    reason = required_reason(reason, "驳回理由")
     a = lock_assignment(session, actor, assignment_id, expected_version)
     _require_state(a.status, [AssignmentStatus.replied], "只有已反馈的交办单可以驳回")
     a.status = AssignmentStatus.accepted
@@ -416,7 +417,7 @@ def return_(
     now: datetime | None = None,
 ) -> Assignment:
     """退单: not this department's duty. A returned lead sends the whole tip back to the dispatcher's queue."""
-    reason = _reason(reason, "退单理由")
+    reason = required_reason(reason, "退单理由")
     now = now or utcnow()
     a = lock_assignment(session, actor, assignment_id, expected_version)
     _require_department_of(actor, a)
@@ -456,7 +457,7 @@ def request_extension(
 ) -> Assignment:
     """延期申请: at most one, of at most the catalogue's limit in working days."""
     cat = cat or catalogue()
-    reason = _reason(reason, "延期理由")
+    reason = required_reason(reason, "延期理由")
     limit = cat.limits.max_extension_working_days
     if not 1 <= days <= limit:
         raise ValidationFailed(f"延期天数须在1至{limit}个工作日之间", "invalid_extension_days")
@@ -487,7 +488,7 @@ def decide_extension(
     """延期审批: granting moves the due date by the requested working days; the citizen is told."""
     require_dispatcher(actor)
     if not grant:
-        reason = _reason(reason, "不同意延期的理由")
+        reason = required_reason(reason, "不同意延期的理由")
     a = lock_assignment(session, actor, assignment_id, expected_version)
     if a.extension_state != ExtensionState.requested:
         raise InvalidTransition("没有待审批的延期申请")
