@@ -1,6 +1,6 @@
 """Working-day deadlines (工作日) from chinese-calendar, and the routing catalogue."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -94,3 +94,38 @@ def test_a_broken_routing_file_is_refused_with_a_clear_error(tmp_path: Path):  #
     broken.write_text(good.replace('lead = "eeb"', 'lead = "nobody"'), encoding="utf-8")
     with pytest.raises(CatalogueError, match="unknown department 'nobody'"):
         load_catalogue(broken)
+
+
+@pytest.mark.parametrize(
+    ("status", "sign_late", "due_late", "overdue"),
+    [
+        ("pending", True, False, True),
+        ("pending", False, True, True),
+        ("pending", False, False, False),
+        ("accepted", True, False, False),  # signed: the sign-off limit no longer counts
+        ("accepted", False, True, True),
+        ("replied", False, True, False),  # answered in time or not, it is no longer the department's to do
+        ("returned", True, True, False),
+    ],
+    ids=[
+        "unsigned-late",
+        "unsigned-past-due",
+        "unsigned-in-time",
+        "signed-late",
+        "working-past-due",
+        "replied",
+        "returned",
+    ],
+)
+def test_an_assignment_is_overdue_only_while_it_is_still_to_do(status, sign_late, due_late, overdue):  # type: ignore[no-untyped-def]
+    from models.workorders import Assignment
+    from triage.queue import assignment_overdue
+
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    a = Assignment(
+        status=status,
+        sign_due_at=now - hour if sign_late else now + hour,
+        due_at=now - hour if due_late else now + hour,
+    )
+    assert assignment_overdue(a, now) is overdue

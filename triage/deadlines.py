@@ -40,17 +40,6 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end` (0 when end <= start)."""
-    count = 0
-    current = start
-    while current < end:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            count += 1
-    return count
-
-
 def end_of_working_day(start: datetime, days: int, tz: ZoneInfo) -> datetime:
     """The end (23:59:59 local) of the `days`-th working day after `start`'s local date."""
     local_day = start.astimezone(tz).date()

@@ -17,6 +17,7 @@ from models.register import Enterprise
 from models.tips import Tip, TipStatus
 from models.workorders import Assignment, AssignmentStatus
 from triage.actors import Actor, require_staff
+from triage.deadlines import is_overdue
 from triage.errors import Forbidden, NotFound
 from triage.workorders import current_assignments
 
@@ -177,15 +178,15 @@ def overview(session: Session, actor: Actor, now: datetime | None = None) -> Ove
 
 
 def assignment_overdue(a: Assignment, now: datetime | None = None) -> bool:
+    """Past the sign-off limit while unsigned, or past the completion limit while not yet replied."""
     now = now or utcnow()
-    if a.status == AssignmentStatus.pending and a.sign_due_at < now:
-        return True
-    return a.status in (AssignmentStatus.pending, AssignmentStatus.accepted) and a.due_at < now
+    unsigned = a.status == AssignmentStatus.pending
+    working = a.status in (AssignmentStatus.pending, AssignmentStatus.accepted)
+    return is_overdue(a.sign_due_at, now, done=not unsigned) or is_overdue(a.due_at, now, done=not working)
 
 
 def tip_overdue(tip: Tip, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return tip.status in OPEN_TIP_STATES and tip.due_at is not None and tip.due_at < now
+    return is_overdue(tip.due_at, now or utcnow(), done=tip.status not in OPEN_TIP_STATES)
 
 
 __all__ = [
