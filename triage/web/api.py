@@ -182,6 +182,17 @@ def _in_transaction(state: Any, work: Callable[[Session], T]) -> T:
         return work(session)
 
 
+def _tip_action(state: Any, actor: Actor, tip_id: int, action: Callable[[Session], object]) -> TipDetailOut:
+    """Run one tip transition in its own transaction and answer with the tip as the actor now sees it."""
+
+    def work(s: Session) -> TipDetailOut:
+        action(s)
+        s.flush()
+        return _tip_detail(s, actor, tip_id)
+
+    return _in_transaction(state, work)
+
+
 def _tip_detail(session: Session, actor: Actor, tip_id: int) -> TipDetailOut:
     detail = queue.tip_detail(session, actor, tip_id)
     return TipDetailOut(
@@ -230,52 +241,40 @@ def dispatch_tip(tip_id: RowId, body: DispatchIn, actor: CurrentActor, state: Ap
         note=body.note,
     )
 
-    def work(s: Session) -> TipDetailOut:
-        workorders.dispatch(s, actor, tip_id, order, state.settings.tz, body.version)
-        s.flush()
-        return _tip_detail(s, actor, tip_id)
-
-    return _in_transaction(state, work)
+    return _tip_action(
+        state,
+        actor,
+        tip_id,
+        lambda s: workorders.dispatch(s, actor, tip_id, order, state.settings.tz, body.version),
+    )
 
 
 @router.post("/tips/{tip_id}/invalid", response_model=TipDetailOut)
 def mark_tip_invalid(tip_id: RowId, body: ReasonIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
-    def work(s: Session) -> TipDetailOut:
-        workorders.mark_invalid(s, actor, tip_id, body.reason, body.version)
-        s.flush()
-        return _tip_detail(s, actor, tip_id)
-
-    return _in_transaction(state, work)
+    return _tip_action(
+        state, actor, tip_id, lambda s: workorders.mark_invalid(s, actor, tip_id, body.reason, body.version)
+    )
 
 
 @router.post("/tips/{tip_id}/merge", response_model=TipDetailOut)
 def merge_tip(tip_id: RowId, body: MergeIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
-    def work(s: Session) -> TipDetailOut:
-        workorders.merge(s, actor, tip_id, body.into_ticket, body.version)
-        s.flush()
-        return _tip_detail(s, actor, tip_id)
-
-    return _in_transaction(state, work)
+    return _tip_action(
+        state, actor, tip_id, lambda s: workorders.merge(s, actor, tip_id, body.into_ticket, body.version)
+    )
 
 
 @router.post("/tips/{tip_id}/transfer", response_model=TipDetailOut)
 def transfer_tip(tip_id: RowId, body: TransferIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
-    def work(s: Session) -> TipDetailOut:
-        workorders.transfer(s, actor, tip_id, body.target, body.version)
-        s.flush()
-        return _tip_detail(s, actor, tip_id)
-
-    return _in_transaction(state, work)
+    return _tip_action(
+        state, actor, tip_id, lambda s: workorders.transfer(s, actor, tip_id, body.target, body.version)
+    )
 
 
 @router.post("/tips/{tip_id}/reopen", response_model=TipDetailOut)
 def reopen_tip(tip_id: RowId, body: ReasonIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
-    def work(s: Session) -> TipDetailOut:
-        workorders.reopen(s, actor, tip_id, body.reason, body.version)
-        s.flush()
-        return _tip_detail(s, actor, tip_id)
-
-    return _in_transaction(state, work)
+    return _tip_action(
+        state, actor, tip_id, lambda s: workorders.reopen(s, actor, tip_id, body.reason, body.version)
+    )
 
 
 @router.get("/assignments", response_model=list[AssignmentOut])
