@@ -39,8 +39,9 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 
-from bench.load_client import PhaseResult, RequestSpec, run_phase
+from bench.load_client import PhaseResult, RequestSpec, process_cpu, run_phase
 from bench.load_data import fill, sample_texts
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -49,6 +50,7 @@ HOTLINE = os.environ.get("HOTLINE_BIN") or str(Path(sys.executable).with_name("h
 DISPATCHER_PASSWORD = "load-test-dispatcher"
 SUBMIT_TARGET = (300.0, 0.250)  # rate per second, p99 seconds
 QUEUE_TARGET_P99 = 0.300
+TRIAGE_CATCH_UP_LIMIT = 120.0  # seconds
 
 
 def _free_port() -> int:
@@ -206,7 +208,13 @@ def machine() -> str:
 
 
 async def phases(
-    args: argparse.Namespace, base: str, token: str, cookie: str, pid: int, texts: list[str]
+    args: argparse.Namespace,
+    base: str,
+    token: str,
+    cookie: str,
+    pid: int,
+    texts: list[str],
+    database_url: str,
 ) -> list[dict[str, Any]]:
     cores = os.cpu_count() or 1
     seconds, conns = args.seconds, args.connections
@@ -238,7 +246,44 @@ async def phases(
             name, base, make, connections=conns, max_requests=args.requests, **common, **extra
         )
         figures.append(report(result, bare, cores))
+        if make is submit:
+            figures[-1].update(triage_catch_up(database_url, pid, result))
     return figures
+
+
+def triage_catch_up(database_url: str, server_pid: int, result: PhaseResult) -> dict[str, Any]:
+    """Wait until the server's background triage has analysed every submitted tip (bounded).
+
+    Triage runs after the response, so a phase's figures alone would leave its analysis work to the
+    next phase: this reports how long triage lagged behind and the server CPU per tip with it included.
+    """
+    cpu0, _ = process_cpu(server_pid)
+    started = time.perf_counter()
+    engine = create_engine(make_url(database_url), poolclass=NullPool)
+    try:
+        while True:
+            with engine.connect() as conn:
+                waiting = conn.execute(
+                    text("SELECT count(*) FROM tips WHERE triage_state = 'pending'")
+                ).scalar_one()
+            if not waiting or time.perf_counter() - started > TRIAGE_CATCH_UP_LIMIT:
+                break
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+    lag = time.perf_counter() - started
+    cpu1, _ = process_cpu(server_pid)
+    per_tip = (result.server_cpu + cpu1 - cpu0) / max(1, result.ok) * 1000
+    print(
+        f"{'':<12} triage caught up {lag:.1f} s after the phase ({waiting} still pending); "
+        f"server {per_tip:.1f} ms cpu per tip including triage",
+        flush=True,
+    )
+    return {
+        "triage_lag_s": round(lag, 1),
+        "triage_pending": waiting,
+        "server_cpu_ms_per_tip_with_triage": round(per_tip, 2),
+    }
 
 
 def verdict(figures: list[dict[str, Any]], rate: float) -> list[str]:
@@ -306,7 +351,7 @@ def main() -> None:
                     f"client: {args.connections} connections, phases <= {args.requests:,} requests and "
                     f"<= {args.seconds:g} s"
                 )
-                figures = asyncio.run(phases(args, base, token, cookie, proc.pid, texts))
+                figures = asyncio.run(phases(args, base, token, cookie, proc.pid, texts, url))
             for line in verdict(figures, args.rate):
                 print(line)
             if args.json:

@@ -49,7 +49,7 @@ class PhaseResult:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _process_cpu(root_pid: int | None) -> tuple[float, dict[int, float]]:
+def process_cpu(root_pid: int | None) -> tuple[float, dict[int, float]]:
     """CPU seconds (utime + stime) of `root_pid` with all its descendants, and of each `postgres` process."""
     ticks = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = {}
@@ -121,7 +121,7 @@ async def run_phase(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         busy0, all0 = _machine_ticks()
         cpu0 = _self_cpu()
-        server0, database0 = _process_cpu(server_pid)
+        server0, database0 = process_cpu(server_pid)
         t0 = time.perf_counter()
         deadline = t0 + max_seconds
         if rate is None:
@@ -155,7 +155,7 @@ async def run_phase(
             await asyncio.gather(*in_flight)
         result.elapsed = time.perf_counter() - t0
         result.client_cpu = _self_cpu() - cpu0
-        server1, database1 = _process_cpu(server_pid)
+        server1, database1 = process_cpu(server_pid)
         result.server_cpu = server1 - server0
         # Backends that ended during the phase are not counted; new ones count from zero.
         result.database_cpu = sum(cpu - database0.get(pid, 0.0) for pid, cpu in database1.items())

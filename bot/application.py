@@ -38,7 +38,7 @@ from bot.persistence import DatabasePersistence
 from bot.sender import SenderConfig, deliver_due
 from bot.services import SERVICES_KEY, BotServices, Suggester, suggester_from_analyser
 from hotline.settings import Settings
-from intake.service import Analyser
+from intake.auto_triage import Analyser, TipTriage, inline_triage
 
 log = logging.getLogger(__name__)
 CONVERSATION_TIMEOUT = timedelta(minutes=30)
@@ -99,6 +99,7 @@ def build_application(
     sessions: sessionmaker[Session],
     *,
     analyser: Analyser | None = None,
+    triage: TipTriage | None = None,
     suggester: Suggester | None = None,
     base_url: str | None = None,
     webhook: bool = False,
@@ -106,7 +107,10 @@ def build_application(
     sender: SenderConfig | None = None,
     sender_interval: float | None = SENDER_INTERVAL_SECONDS,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The bot, wired to the database. webhook=True builds it without an updater (the web app feeds it)."""
+    """The bot, wired to the database. webhook=True builds it without an updater (the web app feeds it).
+
+    New tips go to `triage` (the web app's background worker), else are triaged inline by `analyser`.
+    """
     if not settings.telegram_token:
         raise ValueError("HOTLINE_TELEGRAM_TOKEN is not set")
     root = (base_url or settings.telegram_base_url).rstrip("/")
@@ -121,10 +125,13 @@ def build_application(
     if webhook:
         builder = builder.updater(None)
     application = builder.build()
+    intake_config = settings.intake_config()
+    if triage is None and analyser is not None:
+        triage = inline_triage(sessions, analyser, intake_config.tz)
     application.bot_data[SERVICES_KEY] = BotServices(
         sessions=sessions,
-        intake=settings.intake_config(),
-        analyser=analyser,
+        intake=intake_config,
+        triage=triage,
         suggester=suggester or (suggester_from_analyser(analyser) if analyser is not None else None),
         public_url=settings.public_url,
     )

@@ -328,7 +328,7 @@ def _submit_limited(svc: BotServices, submission: TipSubmission) -> Receipt:
     """Count the submission against the Telegram user's rate limit, then submit."""
     with unit_of_work(svc.sessions) as session:
         hit(session, TELEGRAM_SUBMIT, f"tg:{submission.telegram_user_id}")
-    return submit(svc.sessions, submission, svc.intake, analyser=svc.analyser)
+    return submit(svc.sessions, submission, svc.intake, triage=svc.triage)
 
 
 async def confirm_pressed(update: Update, context: Context) -> str | int:

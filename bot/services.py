@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import CallbackContext
 
-from intake.service import Analyser, IntakeConfig
+from intake.auto_triage import Analyser, TipTriage
+from intake.service import IntakeConfig
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ MAX_SUGGESTIONS = 3
 class BotServices:
     sessions: sessionmaker[Session]
     intake: IntakeConfig
-    analyser: Analyser | None = None
+    triage: TipTriage | None = None
     suggester: Suggester | None = None
     public_url: str = ""
 

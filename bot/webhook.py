@@ -101,7 +101,11 @@ def mount_bot(app: FastAPI, settings: Settings) -> None:
     if not settings.telegram_webhook_secret:
         log.warning("HOTLINE_TELEGRAM_WEBHOOK_SECRET is not set: the webhook refuses every call")
     application = build_application(
-        settings, app.state.sessions, analyser=getattr(app.state, "analyser", None), webhook=True
+        settings,
+        app.state.sessions,
+        analyser=getattr(app.state, "analyser", None),
+        triage=getattr(app.state, "triage", None),
+        webhook=True,
     )
     runtime = BotRuntime(application, settings)
     app.state.bot = runtime

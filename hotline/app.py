@@ -1,7 +1,11 @@
 """The FastAPI app factory: settings in, a wired app out (database, templates, routers, error mapping)."""
 
+import asyncio
 import logging
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,7 @@ from intake import api as intake_api
 from intake import open311
 from intake import pages as intake_pages
 from intake import phone as intake_phone
+from intake.auto_triage import BackgroundTriage
 from models import crypto
 from models.base import utcnow
 from models.db import make_engine, make_sessionmaker
@@ -85,11 +90,25 @@ def _error_response(request: Request, exc: HotlineError) -> Response:
     return render(request, "error.html", status_code=exc.status, message=exc.message, code=exc.code)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start triage with the process (it sweeps tips left pending) and finish its queue on shutdown."""
+    triage_worker: BackgroundTriage | None = app.state.triage
+    if triage_worker is not None:
+        triage_worker.start()
+    try:
+        yield
+    finally:
+        if triage_worker is not None:
+            await asyncio.to_thread(triage_worker.stop)
+
+
 def create_app(settings: Settings | None = None, analyser: Any = "default") -> FastAPI:
     settings = settings or Settings()
     crypto.configure(settings.reporter_keys())
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     app = FastAPI(
+        lifespan=_lifespan,
         title="河源市12345 落后产能举报 API",
         version="1.0",
         description="Citizen tips about outdated capacity (落后产能): intake, status, staff work orders.",
@@ -100,6 +119,17 @@ def create_app(settings: Settings | None = None, analyser: Any = "default") -> F
     app.state.intake_config = settings.intake_config()
     app.state.analyser = (
         default_analyser(app.state.sessions, settings.data_dir) if analyser == "default" else analyser
+    )
+    # New tips are analysed in a background thread of this process, in batches under load.
+    app.state.triage = (
+        BackgroundTriage(
+            app.state.sessions,
+            app.state.analyser,
+            app.state.intake_config.tz,
+            orphan_after=timedelta(seconds=settings.triage_orphan_seconds),
+        )
+        if app.state.analyser is not None
+        else None
     )
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),

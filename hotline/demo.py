@@ -77,9 +77,10 @@ def _import_register(sessions, path: Path, console: Console) -> None:  # type: i
 
 def _submit_demo_tips(sessions, settings: Settings, console: Console) -> None:  # type: ignore[no-untyped-def]
     from hotline.app import default_analyser
+    from intake.auto_triage import inline_triage
 
     config = settings.intake_config()
-    analyser = default_analyser(sessions, settings.data_dir, warm=False)
+    triage = inline_triage(sessions, default_analyser(sessions, settings.data_dir, warm=False), config.tz)
     lines = (DEMO_DIR / "demo_tips.jsonl").read_text(encoding="utf-8").splitlines()
     for line in lines:
         row = json.loads(line)
@@ -87,6 +88,6 @@ def _submit_demo_tips(sessions, settings: Settings, console: Console) -> None:  
             sessions,
             TipSubmission(text=row["text"], channel=row["channel"], place=row.get("place", "")),
             config,
-            analyser=analyser,
+            triage=triage,
         )
     console.print(f"演示举报：{len(lines)} 条")

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str = ""  # default: SQLite under data_dir
+    # Connections each process keeps open to PostgreSQL (one request may hold two: the ticket counter
+    # takes its own short transaction), so 4 workers x 10 stay well under max_connections (100).
+    db_pool_size: int = 10
     # Demo mode allows a built-in secret key and loads demo accounts; production must set its own key.
     demo: bool = True
     secret_key: str = ""
@@ -29,6 +32,9 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     # Per-IP limits on submissions and status queries (intake/ratelimit.py); off only for load tests.
     rate_limits: bool = True
+    # A tip still waiting for triage after this many seconds was left by a stopped process: any worker
+    # analyses it (intake/auto_triage.py).
+    triage_orphan_seconds: float = 120.0
     max_photos: int = 5
     max_photo_bytes: int = 10 * 1024 * 1024
     max_text_chars: int = 5000

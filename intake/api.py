@@ -81,7 +81,7 @@ def create_tip(body: TipIn, state: AppState, user: OptionalUser, request: Reques
         TipSubmission(**body.model_dump()),
         state.intake_config,
         actor=actor,
-        analyser=state.analyser,
+        triage=state.triage,
     )
     return TipReceipt(
         ticket=receipt.ticket,

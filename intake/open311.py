@@ -161,7 +161,7 @@ def create_request(
         ),
         state.intake_config,
         actor=actor,
-        analyser=state.analyser,
+        triage=state.triage,
     )
     return [
         {

@@ -70,7 +70,7 @@ async def submit_tip(
                 photos=raw_photos,
             ),
             state.intake_config,
-            analyser=state.analyser,
+            triage=state.triage,
         )
     except HotlineError as exc:
         return render(request, "tip_form.html", status_code=exc.status, form=form, error=exc.message)

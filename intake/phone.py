@@ -56,7 +56,7 @@ def phone_submit(
             ),
             state.intake_config,
             actor=actor,
-            analyser=state.analyser,
+            triage=state.triage,
         )
     except HotlineError as exc:
         # Keep what the operator typed while the caller is still on the line.

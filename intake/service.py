@@ -3,25 +3,24 @@
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.auto_triage import StoredTip, TipTriage
 from intake.photos import CleanPhoto, clean_photo, store_photo
 from intake.tickets import hash_query_code, new_query_code, next_ticket, query_code_matches
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.db import unit_of_work
-from models.register import Enterprise
-from models.tips import Attachment, Reporter, Tip, TipStatus, TriageState
+from models.tips import Attachment, Reporter, Tip, TipStatus
 from triage import audit
-from triage.actors import CITIZEN, SYSTEM, Actor
+from triage.actors import CITIZEN, Actor
 from triage.deadlines import provisional_due
 from triage.errors import NotFound, ValidationFailed
 from triage.labels import PUBLIC_EVENT, TIP_STATUS
@@ -29,8 +28,6 @@ from triage.labels import PUBLIC_EVENT, TIP_STATUS
 log = logging.getLogger(__name__)
 
 CHANNELS = ("web", "telegram", "phone", "api", "open311")
-RECENT_DAYS = 90
-RECENT_LIMIT = 300
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -67,9 +64,6 @@ class Receipt:
     query_code: str
     status: str
     received_at: datetime
-
-
-Analyser = Callable[[str, Any], Any]
 
 
 def _clean_text(value: str, limit: int, what: str, required: bool = False) -> str:
@@ -122,10 +116,10 @@ def submit(
     submission: TipSubmission,
     config: IntakeConfig,
     actor: Actor = CITIZEN,
-    analyser: Analyser | None = None,
+    triage: TipTriage | None = None,
     now: datetime | None = None,
 ) -> Receipt:
-    """Store the tip and its reporter, commit, then run triage (a triage failure never loses the tip)."""
+    """Store the tip and its reporter, commit, then hand it to triage (which can never lose it)."""
     sub, photos = validate(submission, config)
     now = now or utcnow()
     stored: list[str] = []
@@ -138,8 +132,8 @@ def submit(
         for name in stored:  # the tip was not stored: neither are its photos
             (config.attachments_dir / name).unlink(missing_ok=True)
         raise
-    if analyser is not None:
-        triage_tip(sessions, receipt.tip_id, analyser, config.tz)
+    if triage is not None:
+        triage(StoredTip(receipt.tip_id, sub.text, sub.place, sub.enterprise_name, sub.channel, now))
     return receipt
 
 
@@ -193,60 +187,6 @@ def _store(
         session, actor, "received", tip_id=tip.id, public=True, channel=sub.channel, photos=len(photos)
     )
     return Receipt(tip_id=tip.id, ticket=tip.ticket, query_code=code, status=tip.status, received_at=now)
-
-
-def triage_tip(sessions: sessionmaker[Session], tip_id: int, analyser: Analyser, tz: ZoneInfo) -> None:
-    """Store the analysis as a suggestion; on any failure mark the tip for manual triage (待人工分拣)."""
-    from triage.analysis import Hints, RecentTip  # the analysis engine is heavy; load it on first use
-
-    try:
-        with unit_of_work(sessions) as session:
-            tip = session.get(Tip, tip_id)
-            if tip is None:
-                return
-            since = tip.received_at - timedelta(days=RECENT_DAYS)
-            recent_rows = session.execute(
-                select(Tip.id, Tip.text, Enterprise.uscc)
-                .outerjoin(Enterprise, Enterprise.id == Tip.enterprise_id)
-                .where(Tip.id != tip.id, Tip.received_at >= since, Tip.status != TipStatus.invalid)
-                .order_by(Tip.received_at.desc())
-                .limit(RECENT_LIMIT)
-            ).all()
-            hints = Hints(
-                place=tip.place,
-                enterprise_name=tip.enterprise_name,
-                channel=tip.channel,
-                recent=[RecentTip(id=r.id, text=r.text, enterprise_uscc=r.uscc) for r in recent_rows],
-            )
-            result = analyser(tip.text, hints).to_dict()
-            apply_analysis(session, tip, result, tz)
-    except Exception:
-        log.exception("triage failed for tip %s; it waits for manual triage", tip_id)
-        with unit_of_work(sessions) as session:
-            tip = session.get(Tip, tip_id)
-            if tip is not None:
-                tip.triage_state = TriageState.failed
-                audit.record(session, SYSTEM, "triage_failed", tip_id=tip_id)
-
-
-def apply_analysis(session: Session, tip: Tip, result: dict[str, Any], tz: ZoneInfo) -> None:
-    """Copy the suggestion onto the tip (still only a suggestion until the dispatcher dispatches).
-
-    An urgent suggestion also shortens the provisional due date, so the tip rises in the queue at once.
-    """
-    tip.analysis = result
-    tip.triage_state = TriageState.done
-    tip.category = result.get("category")
-    tip.subtype = result.get("subtype")
-    tip.urgent = bool(result.get("urgent"))
-    tip.county_code = result.get("county_code")
-    tip.town = result.get("town")
-    enterprise = result.get("enterprise") or {}
-    if enterprise.get("uscc"):
-        tip.enterprise_id = session.scalar(select(Enterprise.id).where(Enterprise.uscc == enterprise["uscc"]))
-    if tip.status == TipStatus.received:
-        tip.due_at = provisional_due(tip.received_at, tz, tip.urgent)
-    audit.record(session, SYSTEM, "triaged", tip_id=tip.id, category=tip.category, model=result.get("model"))
 
 
 # ---- what a citizen may see ---------------------------------------------------------------------

@@ -10,8 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 WRITE_OPTION = "hotline_write"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL mode, foreign keys and a busy timeout."""
+def make_engine(url: str, pool_size: int | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL mode, foreign keys and a busy timeout.
+
+    `pool_size` (PostgreSQL) should cover the requests a process serves at once: past it, every request
+    opens and closes a connection of its own (a new server process each time).
+    """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
@@ -35,6 +39,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if pool_size is not None:
+        kwargs.update(pool_size=pool_size, max_overflow=2 * pool_size)
     return create_engine(url, **kwargs)
 
 

@@ -145,6 +145,8 @@ def serve_app(app: Any) -> Iterator[LiveServer]:
     yield LiveServer(url=f"http://127.0.0.1:{port}", app=app)
     server.should_exit = True
     thread.join(timeout=10)
+    if getattr(app.state, "triage", None) is not None:
+        app.state.triage.stop()
     app.state.engine.dispose()
 
 

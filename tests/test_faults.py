@@ -8,6 +8,7 @@ import random
 import re
 import subprocess
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -127,6 +128,18 @@ def test_a_web_process_killed_mid_submission_loses_no_acknowledged_tip(
             )
             assert status.status_code == 200 and status.json()["status"] == "received"
     assert_stored_completely(sessions, acknowledged)
+    # Tips acknowledged but not yet analysed when the process died are swept by the new one.
+    deadline = time.monotonic() + 60
+    while (waiting := _untriaged(sessions, acknowledged)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not waiting, f"acknowledged tips never triaged: {waiting}"
+
+
+def _untriaged(sessions: sessionmaker[Session], tickets: list[str]) -> list[str]:
+    with sessions() as db:
+        return list(
+            db.scalars(select(Tip.ticket).where(Tip.ticket.in_(tickets), Tip.triage_state == "pending"))
+        )
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from intake.auto_triage import inline_triage
 from intake.photos import clean_photo
 from intake.service import TipSubmission, submit
 from models.tips import Attachment, Tip
@@ -148,7 +149,7 @@ def test_a_tip_is_due_from_receipt_and_an_urgent_suggestion_shortens_it(sessions
         sessions,
         TipSubmission(text="源城区埔前镇铸造厂铁水爆炸，有人受伤", channel="web"),
         intake_config(settings),
-        analyser=lambda text, hints: _UrgentAnalysis(),
+        triage=inline_triage(sessions, lambda text, hints: _UrgentAnalysis(), intake_config(settings).tz),
     )
     plain_tip, urgent_tip = db.get(Tip, plain.tip_id), db.get(Tip, urgent.tip_id)
     assert (plain_tip.due_at - plain_tip.received_at).days >= 14  # 15 working days
@@ -160,8 +161,12 @@ def test_a_crashing_analyser_leaves_the_tip_for_manual_triage(sessions, settings
     def broken(text, hints):  # type: ignore[no-untyped-def]
         raise RuntimeError("model file corrupt")
 
+    config = intake_config(settings)
     receipt = submit(
-        sessions, TipSubmission(text=TEXT, channel="web"), intake_config(settings), analyser=broken
+        sessions,
+        TipSubmission(text=TEXT, channel="web"),
+        config,
+        triage=inline_triage(sessions, broken, config.tz),
     )
     tip = db.get(Tip, receipt.tip_id)
     assert tip.status == "received" and tip.triage_state == "failed"

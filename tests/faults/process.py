@@ -38,6 +38,7 @@ class HotlineProcess:
             "HOTLINE_CONTACT_KEYS": settings.contact_keys,
             "HOTLINE_DEMO": "true",
             "HOTLINE_RATE_LIMITS": "false",
+            "HOTLINE_TRIAGE_ORPHAN_SECONDS": "2",
         }
         self.log_path = settings.data_dir.parent / f"hotline-serve-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None

@@ -1,0 +1,273 @@
+"""Running the triage engine on committed tips: inline, or in a background thread that works in batches.
+
+A tip is committed before it is analysed (DESIGN.md), so triage can never lose one. The web app hands
+each new tip to a `BackgroundTriage`: the citizen gets the receipt without waiting for the analysis, and
+under load the worker takes the tips waiting in its queue together (one read of the recent tips, one
+transaction), which costs far less per tip. A tip whose process dies before it was analysed stays
+`pending`; every worker sweeps such orphans at start and then every few minutes.
+"""
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.base import utcnow
+from models.db import unit_of_work
+from models.register import Enterprise
+from models.tips import Tip, TipStatus, TriageState
+from triage import audit
+from triage.actors import SYSTEM
+from triage.deadlines import provisional_due
+
+if TYPE_CHECKING:
+    from triage.analysis import RecentTip
+
+log = logging.getLogger(__name__)
+
+Analyser = Callable[[str, Any], Any]
+RECENT_DAYS = 90
+RECENT_LIMIT = 300  # duplicates are looked for among this many of the newest tips
+BATCH_LIMIT = 32
+
+
+@dataclass(frozen=True)
+class StoredTip:
+    """What triage needs of a committed tip (the submission already has it: no second read)."""
+
+    id: int
+    text: str
+    place: str
+    enterprise_name: str
+    channel: str
+    received_at: datetime
+
+
+# What `intake.service.submit()` hands a committed tip to.
+TipTriage = Callable[[StoredTip], None]
+
+
+def triage_tips(
+    sessions: sessionmaker[Session], tips: Sequence[StoredTip], analyser: Analyser, tz: ZoneInfo
+) -> None:
+    """Analyse committed tips and store the suggestions in one transaction. Never raises.
+
+    The analysis runs outside any transaction (on SQLite a write transaction would hold the database's
+    one write lock meanwhile). A tip the engine cannot analyse is marked for manual triage (待人工分拣);
+    if storing fails, each tip is tried alone, and one that cannot be stored stays `pending` for the sweep.
+    """
+    from triage.analysis import Hints  # the analysis engine is heavy; load it on first use
+
+    try:
+        with sessions() as session:
+            recent = recent_tips(session, min(t.received_at for t in tips), len(tips))
+        results: list[tuple[StoredTip, dict[str, Any] | None]] = []
+        for tip in tips:
+            others = [r for r in recent if r.id != tip.id][:RECENT_LIMIT]
+            hints = Hints(
+                place=tip.place, enterprise_name=tip.enterprise_name, channel=tip.channel, recent=others
+            )
+            try:
+                results.append((tip, analyser(tip.text, hints).to_dict()))
+            except Exception:
+                log.exception("triage failed for tip %s; it waits for manual triage", tip.id)
+                results.append((tip, None))
+        with unit_of_work(sessions) as session:
+            for tip, result in results:
+                if result is None:
+                    mark_failed(session, tip.id)
+                else:
+                    store_analysis(session, tip, result, tz)
+    except Exception:
+        if len(tips) > 1:
+            for tip in tips:
+                triage_tips(sessions, [tip], analyser, tz)
+            return
+        log.exception("could not store the triage of tip %s; it stays pending", tips[0].id)
+
+
+def mark_failed(session: Session, tip_id: int) -> None:
+    """Leave the tip to the dispatcher (待人工分拣), unless it was triaged meanwhile."""
+    marked = session.connection().execute(
+        update(Tip)
+        .where(Tip.id == tip_id, Tip.triage_state == TriageState.pending)
+        .values(triage_state=TriageState.failed, version=Tip.version + 1)
+    )
+    if marked.rowcount:
+        audit.record(session, SYSTEM, "triage_failed", tip_id=tip_id)
+
+
+def recent_tips(session: Session, since: datetime, extra: int = 0) -> list["RecentTip"]:
+    """The newest tips of the RECENT_DAYS before `since` and after (not marked invalid): duplicate candidates."""
+    from triage.analysis import RecentTip
+
+    rows = session.execute(
+        select(Tip.id, Tip.text, Enterprise.uscc)
+        .outerjoin(Enterprise, Enterprise.id == Tip.enterprise_id)
+        .where(Tip.received_at >= since - timedelta(days=RECENT_DAYS), Tip.status != TipStatus.invalid)
+        .order_by(Tip.received_at.desc())
+        .limit(RECENT_LIMIT + extra)
+    )
+    return [RecentTip(id=tid, text=text, enterprise_uscc=uscc) for tid, text, uscc in rows]
+
+
+def store_analysis(session: Session, tip: StoredTip, result: dict[str, Any], tz: ZoneInfo) -> None:
+    """Copy the suggestion onto the tip (still only a suggestion until the dispatcher dispatches).
+
+    One UPDATE, and only while the tip still waits for triage, so a dispatcher's decision (or a second
+    worker that swept the same orphan) is never overwritten. An urgent suggestion also shortens the
+    provisional due date of a tip still in the queue, so it rises at once.
+    """
+    urgent = bool(result.get("urgent"))
+    values: dict[str, Any] = {
+        "analysis": result,
+        "triage_state": TriageState.done,
+        "category": result.get("category"),
+        "subtype": result.get("subtype"),
+        "urgent": urgent,
+        "county_code": result.get("county_code"),
+        "town": result.get("town"),
+        "due_at": case(
+            (Tip.status == TipStatus.received, provisional_due(tip.received_at, tz, urgent)), else_=Tip.due_at
+        ),
+        "version": Tip.version + 1,
+    }
+    uscc = (result.get("enterprise") or {}).get("uscc")
+    if uscc:
+        values["enterprise_id"] = select(Enterprise.id).where(Enterprise.uscc == uscc).scalar_subquery()
+    # A plain UPDATE on the session's connection: no ORM object is loaded or synchronised.
+    stored = session.connection().execute(
+        update(Tip).where(Tip.id == tip.id, Tip.triage_state == TriageState.pending).values(**values)
+    )
+    if stored.rowcount:
+        audit.record(
+            session, SYSTEM, "triaged", tip_id=tip.id, category=values["category"], model=result.get("model")
+        )
+
+
+def pending_tips(session: Session, received_before: datetime, limit: int = 500) -> list[StoredTip]:
+    """Tips still waiting for triage that nobody is working on any more (their process died)."""
+    rows = session.execute(
+        select(Tip.id, Tip.text, Tip.place, Tip.enterprise_name, Tip.channel, Tip.received_at)
+        .where(Tip.triage_state == TriageState.pending, Tip.received_at < received_before)
+        .order_by(Tip.received_at)
+        .limit(limit)
+    )
+    return [StoredTip(*row) for row in rows]
+
+
+def inline_triage(sessions: sessionmaker[Session], analyser: Analyser, tz: ZoneInfo) -> TipTriage:
+    """Triage each tip right after its commit, before `submit()` returns (CLI, demo, bot, tests)."""
+
+    def run(tip: StoredTip) -> None:
+        triage_tips(sessions, [tip], analyser, tz)
+
+    return run
+
+
+class BackgroundTriage:
+    """A daemon thread per process that triages queued tips in batches and sweeps orphaned ones.
+
+    Started on the first tip (or by `start()`); `stop()` finishes what is queued. Anything still queued
+    when the process is killed is `pending` in the database and swept later by any worker.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        analyser: Analyser,
+        tz: ZoneInfo,
+        *,
+        sweep_every: float = 300.0,
+        orphan_after: timedelta = timedelta(minutes=2),
+    ) -> None:
+        self.sessions, self.analyser, self.tz = sessions, analyser, tz
+        self.sweep_every, self.orphan_after = sweep_every, orphan_after
+        self._queue: queue.Queue[StoredTip | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, tip: StoredTip) -> None:
+        self.start()
+        self._queue.put(tip)
+
+    @property
+    def backlog(self) -> int:
+        """Tips handed over and not yet stored (queued or being analysed)."""
+        return self._queue.unfinished_tasks
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="triage", daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """True once every tip handed over is stored (for tests and an orderly shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def _run(self) -> None:
+        self._sweep()
+        next_sweep = time.monotonic() + self.sweep_every
+        while True:
+            try:
+                first = self._queue.get(timeout=max(0.0, next_sweep - time.monotonic()))
+            except queue.Empty:
+                self._sweep()
+                next_sweep = time.monotonic() + self.sweep_every
+                continue
+            batch: list[StoredTip] = []
+            item: StoredTip | None = first
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= BATCH_LIMIT:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            self._work(batch)
+            if item is None:  # stop() asked, after the tips queued before it
+                self._queue.task_done()
+                return
+
+    def _work(self, batch: list[StoredTip]) -> None:
+        try:
+            if batch:
+                triage_tips(self.sessions, batch, self.analyser, self.tz)
+        except Exception:  # the database is down: the tips stay pending and are swept later
+            log.exception("triage of %d tips failed; they stay pending", len(batch))
+        finally:
+            for _ in batch:
+                self._queue.task_done()
+
+    def _sweep(self) -> None:
+        try:
+            with self.sessions() as session:
+                orphans = pending_tips(session, utcnow() - self.orphan_after)
+            for start in range(0, len(orphans), BATCH_LIMIT):
+                triage_tips(self.sessions, orphans[start : start + BATCH_LIMIT], self.analyser, self.tz)
+            if orphans:
+                log.info("triaged %d tips left pending by a stopped process", len(orphans))
+        except Exception:
+            log.exception("sweeping pending tips failed; trying again later")

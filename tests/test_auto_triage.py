@@ -1,0 +1,145 @@
+"""Triage after the commit: the background worker batches queued tips, sweeps orphans, never loses a tip."""
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from intake.auto_triage import BackgroundTriage, StoredTip, inline_triage, store_analysis
+from intake.service import TipSubmission, submit
+from models.audit import AuditEvent
+from models.base import utcnow
+from models.db import unit_of_work
+from models.tips import Tip
+from tests.factories import TZ, intake_config, make_tip
+
+
+@dataclass
+class _Result:
+    category: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"category": self.category, "subtype": "emission", "urgent": False, "county_code": "441625"}
+
+
+@dataclass
+class RecordingAnalyser:
+    """Answers `env` for every text; remembers what it was asked and which recent tips it was shown."""
+
+    gate: threading.Event = field(default_factory=threading.Event)
+    entered: threading.Event = field(default_factory=threading.Event)
+    seen: dict[str, list[int]] = field(default_factory=dict)
+    fail_on: str = "\x00"
+
+    def __call__(self, text: str, hints: Any) -> _Result:
+        self.entered.set()
+        self.gate.wait(10)
+        if self.fail_on in text:
+            raise RuntimeError("cannot analyse this one")
+        self.seen[text] = [int(r.id) for r in hints.recent]
+        return _Result("env")
+
+
+def _count(db, action: str, tip_id: int) -> int:  # type: ignore[no-untyped-def]
+    return db.scalar(select(func.count()).where(AuditEvent.action == action, AuditEvent.tip_id == tip_id))
+
+
+def _submit(sessions, settings, worker, text: str):  # type: ignore[no-untyped-def]
+    return submit(sessions, TipSubmission(text=text, channel="web"), intake_config(settings), triage=worker)
+
+
+def test_queued_tips_are_triaged_together_and_see_each_other_as_recent(sessions, settings, db):  # type: ignore[no-untyped-def]
+    analyser = RecordingAnalyser()
+    worker = BackgroundTriage(sessions, analyser, TZ)
+    try:
+        first = _submit(sessions, settings, worker, "第一条：东源县水泥厂冒黑烟")
+        assert analyser.entered.wait(10)
+        # The worker now waits inside the analyser on the first tip; the next ones queue behind it.
+        later = [_submit(sessions, settings, worker, f"第{n}条：东源县水泥厂冒黑烟") for n in "二三四"]
+        analyser.gate.set()
+        assert worker.wait_idle(20)
+    finally:
+        worker.stop()
+    receipts = [first, *later]
+    for receipt in receipts:
+        tip = db.get(Tip, receipt.tip_id)
+        assert tip.triage_state == "done" and tip.category == "env" and tip.county_code == "441625"
+        assert _count(db, "triaged", receipt.tip_id) == 1
+    # The three queued tips were analysed in one batch: each was shown the others but never itself.
+    for n, receipt in zip("二三四", later, strict=True):
+        shown = analyser.seen[f"第{n}条：东源县水泥厂冒黑烟"]
+        assert receipt.tip_id not in shown
+        assert {r.tip_id for r in receipts} - {receipt.tip_id} <= set(shown)
+
+
+def test_one_failing_tip_in_a_batch_does_not_hold_up_the_others(sessions, settings, db):  # type: ignore[no-untyped-def]
+    analyser = RecordingAnalyser(fail_on="坏")
+    worker = BackgroundTriage(sessions, analyser, TZ)
+    try:
+        blocker = _submit(sessions, settings, worker, "先到的一条：东源县冒黑烟")
+        assert analyser.entered.wait(10)
+        bad = _submit(sessions, settings, worker, "坏的一条：东源县冒黑烟")
+        good = _submit(sessions, settings, worker, "好的一条：东源县冒黑烟")
+        analyser.gate.set()
+        assert worker.wait_idle(20)
+    finally:
+        worker.stop()
+    states = {r.tip_id: db.get(Tip, r.tip_id).triage_state for r in (blocker, bad, good)}
+    assert states == {blocker.tip_id: "done", bad.tip_id: "failed", good.tip_id: "done"}
+    assert _count(db, "triage_failed", bad.tip_id) == 1 and _count(db, "triaged", bad.tip_id) == 0
+
+
+def test_stop_finishes_the_queue_first(sessions, settings, db):  # type: ignore[no-untyped-def]
+    analyser = RecordingAnalyser()
+    worker = BackgroundTriage(sessions, analyser, TZ)
+    receipts = [_submit(sessions, settings, worker, f"第{n}条：龙川县钢厂偷偷生产") for n in range(5)]
+    analyser.gate.set()
+    worker.stop()
+    assert worker.backlog == 0
+    assert {db.get(Tip, r.tip_id).triage_state for r in receipts} == {"done"}
+
+
+def test_tips_left_pending_by_a_dead_process_are_swept_at_start(sessions, settings, db):  # type: ignore[no-untyped-def]
+    orphan = make_tip(sessions, settings)  # stored, never triaged: its process died after the commit
+    fresh = make_tip(sessions, settings)  # pending too, but young: another worker may still have it queued
+    with unit_of_work(sessions) as session:
+        session.execute(
+            update(Tip).where(Tip.id == orphan.tip_id).values(received_at=utcnow() - timedelta(minutes=10))
+        )
+    analyser = RecordingAnalyser()
+    analyser.gate.set()
+    worker = BackgroundTriage(sessions, analyser, TZ, orphan_after=timedelta(minutes=2))
+    worker.start()
+    try:
+        for _ in range(200):
+            db.rollback()  # a new snapshot each time
+            if db.get(Tip, orphan.tip_id).triage_state == "done":
+                break
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    db.rollback()
+    assert db.get(Tip, orphan.tip_id).triage_state == "done"
+    assert db.get(Tip, fresh.tip_id).triage_state == "pending"
+
+
+def test_a_suggestion_is_stored_once_and_never_over_a_finished_triage(sessions, settings, db):  # type: ignore[no-untyped-def]
+    receipt = make_tip(sessions, settings)
+    tip = db.get(Tip, receipt.tip_id)
+    stored = StoredTip(tip.id, tip.text, tip.place, tip.enterprise_name, tip.channel, tip.received_at)
+    for category in ("env", "tech"):  # two workers that swept the same orphan
+        with unit_of_work(sessions) as session:
+            store_analysis(session, stored, _Result(category).to_dict(), TZ)
+    db.rollback()
+    assert db.get(Tip, receipt.tip_id).category == "env"
+    assert _count(db, "triaged", receipt.tip_id) == 1
+
+
+def test_inline_triage_runs_before_submit_returns(sessions, settings, db):  # type: ignore[no-untyped-def]
+    analyser = RecordingAnalyser()
+    analyser.gate.set()
+    receipt = _submit(sessions, settings, inline_triage(sessions, analyser, TZ), "源城区有工厂排污水")
+    assert db.get(Tip, receipt.tip_id).triage_state == "done"
