@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.auto_triage import StoredTip, TipTriage
@@ -146,47 +146,63 @@ def _store(
     actor: Actor,
     now: datetime,
 ) -> Receipt:
-    reporter = Reporter(
-        anonymous=sub.anonymous,
-        name=sub.name or None,
-        contact=sub.contact or None,
-        telegram_user_id=sub.telegram_user_id,
-        telegram_chat_id=sub.telegram_chat_id,
-    )
-    session.add(reporter)
-    code = new_query_code()
-    tip = Tip(
-        ticket=next_ticket(session, now, config.tz),
-        query_code_hash=hash_query_code(code, config.secret_key),
-        channel=sub.channel,
-        text=sub.text,
-        place=sub.place,
-        enterprise_name=sub.enterprise_name,
-        latitude=sub.latitude,
-        longitude=sub.longitude,
-        reporter=reporter,
-        status=TipStatus.received,
-        received_at=now,
-        due_at=provisional_due(now, config.tz),
-    )
-    session.add(tip)
-    for photo, name in zip(photos, stored, strict=True):
-        session.add(
-            Attachment(
-                tip=tip,
-                stored_name=name,
-                content_type=photo.content_type,
-                size=len(photo.data),
-                sha256=photo.sha256,
-                width=photo.width,
-                height=photo.height,
-            )
+    """Reporter, tip, photos and the `received` event, as plain INSERTs in the caller's transaction.
+
+    The busiest write of the system: plain statements on the session's connection cost a fraction of
+    the ORM's unit of work for objects nobody reads back.
+    """
+    conn = session.connection()
+    reporter_id = conn.execute(
+        insert(Reporter)
+        .values(
+            anonymous=sub.anonymous,
+            name=sub.name or None,
+            contact=sub.contact or None,
+            telegram_user_id=sub.telegram_user_id,
+            telegram_chat_id=sub.telegram_chat_id,
         )
-    session.flush()
+        .returning(Reporter.id)
+    ).scalar_one()
+    code = new_query_code()
+    ticket = next_ticket(session, now, config.tz)
+    tip_id = conn.execute(
+        insert(Tip)
+        .values(
+            ticket=ticket,
+            query_code_hash=hash_query_code(code, config.secret_key),
+            channel=sub.channel,
+            text=sub.text,
+            place=sub.place,
+            enterprise_name=sub.enterprise_name,
+            latitude=sub.latitude,
+            longitude=sub.longitude,
+            reporter_id=reporter_id,
+            status=TipStatus.received,
+            received_at=now,
+            due_at=provisional_due(now, config.tz),
+        )
+        .returning(Tip.id)
+    ).scalar_one()
+    if photos:
+        conn.execute(
+            insert(Attachment),
+            [
+                {
+                    "tip_id": tip_id,
+                    "stored_name": name,
+                    "content_type": photo.content_type,
+                    "size": len(photo.data),
+                    "sha256": photo.sha256,
+                    "width": photo.width,
+                    "height": photo.height,
+                }
+                for photo, name in zip(photos, stored, strict=True)
+            ],
+        )
     audit.record(
-        session, actor, "received", tip_id=tip.id, public=True, channel=sub.channel, photos=len(photos)
+        session, actor, "received", tip_id=tip_id, public=True, channel=sub.channel, photos=len(photos)
     )
-    return Receipt(tip_id=tip.id, ticket=tip.ticket, query_code=code, status=tip.status, received_at=now)
+    return Receipt(tip_id=tip_id, ticket=ticket, query_code=code, status=TipStatus.received, received_at=now)
 
 
 # ---- what a citizen may see ---------------------------------------------------------------------
