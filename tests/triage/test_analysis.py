@@ -6,7 +6,7 @@ import pytest
 
 from tests.triage.conftest import DATA
 from triage.analysis import Hints, RecentTip, TriageEngine
-from triage.analysis.lexicon import segment
+from triage.analysis.lexicon import segment, word_spans
 from triage.classifier.baseline import score_baseline
 from triage.classifier.evaluation import evaluate, read_gold
 from triage.classifier.training import read_labelled
@@ -57,6 +57,27 @@ def test_model_evidence_reads_as_whole_words(engine: TriageEngine) -> None:
         start = body.find(cue.text)
         assert cue.text.isalnum() and len(cue.text) >= 2
         assert start in bounds and start + len(cue.text) in bounds, cue.text
+
+
+@pytest.mark.parametrize(
+    ("text", "segmented"),
+    [
+        ("龙川县老隆镇有个没挂牌的厂半夜用中频炉炼钢，收废钢出钢坯", False),
+        ("那个地方又开始干活了，轰隆隆的，和以前一模一样", True),
+    ],
+    ids=["keyword-evidence", "model-evidence"],
+)
+def test_a_tip_is_segmented_only_for_model_evidence(engine: TriageEngine, text: str, segmented: bool) -> None:
+    body = engine.analyse(text).normalised_text
+    calls: list[str] = []
+
+    def words() -> list[tuple[int, int]]:
+        calls.append(body)
+        return word_spans(segment(engine.tokenizer, body))
+
+    verdict = engine.classifier.classify(body, engine.keywords.scan(body), words)
+    assert bool(calls) == segmented
+    assert any(c.for_ in ("category", "subtype") for c in verdict.cues)
 
 
 def test_routing_follows_category_and_county(engine: TriageEngine) -> None:

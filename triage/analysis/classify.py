@@ -7,12 +7,11 @@ name a danger or an immediacy. Both choices were made by cross-validation on the
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from triage.analysis.features import text_features
 from triage.analysis.keywords import URGENT, KeywordHit, KeywordRules
 from triage.analysis.linear import TextModel
 
@@ -23,6 +22,9 @@ URGENT_GUARD_SCORE = 4.0  # with a model: at least one danger word, or two signs
 URGENT_MODEL_THRESHOLD = 0.3  # the urgent head is trained on few urgent tips: its probabilities run low
 MAX_MODEL_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 8
+
+
+WordSpans = Callable[[], Sequence[tuple[int, int]]]  # (start, end) of each segmented word, on demand
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +54,14 @@ class Classifier:
         self.rules = rules
         self.model = model
         self.model_name = model_name if model else RULES_FALLBACK
+        # The category of each subtype label ("env/emission" -> "env"), in the subtype head's class order.
+        self._categories = [label.split("/")[0] for label in model.heads["subtype"].classes] if model else []
 
     def classify(
-        self, text: str, hits: Sequence[KeywordHit], words: Sequence[tuple[int, int]] = ()
+        self, text: str, hits: Sequence[KeywordHit], words: WordSpans | None = None
     ) -> Classification:
-        """`words`: the text's segmentation as spans; model evidence is widened to whole words."""
+        """`words` gives the text's segmentation as spans, to widen model evidence to whole words; it is
+        called only when no keyword backs the verdict, so most tips are never segmented."""
         if self.model is None:
             return self._by_rules(text, hits)
         return self._by_model(self.model, text, hits, words)
@@ -87,17 +92,17 @@ class Classifier:
         )
 
     def _by_model(
-        self, model: TextModel, text: str, hits: Sequence[KeywordHit], words: Sequence[tuple[int, int]]
+        self, model: TextModel, text: str, hits: Sequence[KeywordHit], words: WordSpans | None
     ) -> Classification:
-        idx, vals = model.vectorise(text_features(text))
+        idx, vals = model.vectorise(text)
         # One head over all subtypes; the category is the one whose subtypes together are most likely.
         p_subtype = model.heads["subtype"].probabilities(idx, vals)
         p_category: dict[str, float] = defaultdict(float)
-        for label, p in p_subtype.items():
-            p_category[label.split("/")[0]] += p
-        category = max(p_category, key=lambda c: p_category[c])
-        within = {lab: p for lab, p in p_subtype.items() if lab.startswith(category + "/")}
-        subtype = max(within, key=lambda lab: within[lab]).split("/")[1]
+        for cat, p in zip(self._categories, p_subtype.values(), strict=True):
+            p_category[cat] += p
+        category = max(p_category, key=p_category.__getitem__)
+        within = (label for label, cat in zip(p_subtype, self._categories, strict=True) if cat == category)
+        subtype = max(within, key=p_subtype.__getitem__).split("/")[1]
         rule_urgency = KeywordRules.scores(list(hits)).get(URGENT, 0.0)
         urgent = (
             rule_urgency >= URGENT_GUARD_SCORE
@@ -105,7 +110,8 @@ class Classifier:
         )
         cues = self._keyword_cues(hits, category, subtype, urgent)
         if not any(c.for_ in ("category", "subtype") for c in cues):
-            cues += self._model_cues(model, text, idx, vals, f"{category}/{subtype}", words)
+            spans = words() if words else ()
+            cues += self._model_cues(model, text, idx, vals, f"{category}/{subtype}", spans)
         return Classification(category, subtype, urgent, p_category[category], self.model_name, cues)
 
     @staticmethod
@@ -113,11 +119,12 @@ class Classifier:
         hits: Sequence[KeywordHit], category: str, subtype: str, urgent: bool
     ) -> tuple[Cue, ...]:
         cues: list[Cue] = []
+        chosen, in_category = f"{category}/{subtype}", category + "/"
         for hit in hits:
-            labels = {label for label, _ in hit.labels}
-            if f"{category}/{subtype}" in labels:
+            labels = [label for label, _ in hit.labels]
+            if chosen in labels:
                 cues.append(Cue(hit.word, hit.start, hit.end, "subtype"))
-            elif any(label.startswith(category + "/") for label in labels):
+            elif any(label.startswith(in_category) for label in labels):
                 cues.append(Cue(hit.word, hit.start, hit.end, "category"))
             if urgent and URGENT in labels:
                 cues.append(Cue(hit.word, hit.start, hit.end, "urgent"))

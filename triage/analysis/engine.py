@@ -1,8 +1,10 @@
-"""The triage engine: normalise -> segment -> classify -> locate -> match -> duplicates -> route.
+"""The triage engine: normalise -> classify (segmenting if need be) -> locate -> match -> duplicates -> route.
 
 Segmentation is jieba with the domain dictionary (taxonomy keywords, county/town names, industry words and
 the register's trade names), built once per engine; the words widen the model's evidence to readable
-words. The classifier itself reads character n-grams, which cross-validation preferred to words.
+words. The classifier itself reads character n-grams, which cross-validation preferred to words, so a tip
+is segmented only when that evidence is needed (no keyword backs the verdict): jieba would otherwise be
+the largest part of an analysis.
 """
 
 import logging
@@ -96,8 +98,7 @@ class TriageEngine:
         norm = normalise(text)
         body = norm.text
         hits = self.keywords.scan(body)
-        words = word_spans(segment(self.tokenizer, body))
-        verdict = self.classifier.classify(body, hits, words)
+        verdict = self.classifier.classify(body, hits, lambda: word_spans(segment(self.tokenizer, body)))
 
         location = self.gazetteer.locate(body)
         place_hint = self.gazetteer.locate(_normalised_text(hints.place)) if hints.place else None

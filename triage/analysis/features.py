@@ -4,8 +4,13 @@ Cross-validation on the training tips chose these alone: jieba words, word bigra
 as extra features did not help (the keyword hits made it worse once generated tips were added).
 """
 
+import numpy as np
+from numpy.typing import NDArray
+
 FEATURE_VERSION = 2  # bump when features change: older model files are then stale
 NGRAM_SIZES = (1, 2, 3)
+_CHAR_BITS = 21  # every code point plus one fits in 21 bits, so three of them fit in one uint64
+assert max(NGRAM_SIZES) * _CHAR_BITS <= 64
 
 
 def text_features(text: str) -> list[str]:
@@ -14,3 +19,22 @@ def text_features(text: str) -> list[str]:
     for n in NGRAM_SIZES[1:]:
         feats.extend(text[i : i + n] for i in range(len(text) - n + 1))
     return feats
+
+
+def term_code(term: str) -> int:
+    """A number standing for one n-gram: its code points plus one, packed; no two n-grams share one."""
+    code = 0
+    for ch in term:
+        code = (code << _CHAR_BITS) | (ord(ch) + 1)
+    return code
+
+
+def ngram_codes(text: str) -> NDArray[np.uint64]:
+    """`term_code` of every feature of `text_features(text)` (in another order), computed in numpy without
+    building the strings."""
+    chars = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    chars += 1
+    grams = [chars]
+    for n in range(2, max(NGRAM_SIZES) + 1):  # each n-gram is an (n-1)-gram and one more character
+        grams.append((grams[-1][:-1] << np.uint64(_CHAR_BITS)) | chars[n - 1 :])
+    return np.concatenate([g for n, g in enumerate(grams, 1) if n in NGRAM_SIZES])

@@ -74,12 +74,10 @@ class EnterpriseIndex:
                 # Two-character names sound alike too easily: one character must also be the same.
                 if trade not in hits and (len(trade) > 2 or set(trade) & set(written)):
                     hits[trade] = "homophone"
-        if len(written) >= 3:
-            for key in (written, *_deletions(written)):
+        if len(written) >= 2:
+            # The mention may have lost a character (a three-character name written with two); from three
+            # characters on, it may also have one too many, or one wrong.
+            for key in (written, *_deletions(written)) if len(written) >= 3 else (written,):
                 for trade in self.by_deletion.get(key, ()):
                     hits.setdefault(trade, "typo")
-        if len(written) >= 2:
-            # The mention may have lost a character (a three-character name written with two).
-            for trade in self.by_deletion.get(written, ()):
-                hits.setdefault(trade, "typo")
         return [TradeHit(t, how) for t, how in hits.items()]

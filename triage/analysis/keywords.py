@@ -1,6 +1,5 @@
 """Domain keyword rules (keywords.toml): which words point to which subtype, and which mean urgency."""
 
-import re
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -9,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from triage.analysis.wordsearch import word_pattern
 from triage.errors import ValidationFailed
 
 KEYWORDS_FILE = Path(__file__).with_name("keywords.toml")
@@ -33,17 +33,15 @@ class KeywordRules:
         """`weights`: word -> {label: weight}; labels are "category/subtype" or "urgent"."""
         self.weights = weights
         self.labels = sorted({label for w in weights.values() for label in w if label != URGENT})
-        words = sorted(weights, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, words)))
+        self._word_labels = {word: tuple(labels.items()) for word, labels in weights.items()}
+        self._pattern = word_pattern(list(weights))
 
     def words(self) -> list[str]:
         return list(self.weights)
 
     def scan(self, text: str) -> list[KeywordHit]:
-        return [
-            KeywordHit(m.group(), m.start(), m.end(), tuple(self.weights[m.group()].items()))
-            for m in self._pattern.finditer(text)
-        ]
+        word_labels = self._word_labels
+        return [KeywordHit(m[0], *m.span(), word_labels[m[0]]) for m in self._pattern.finditer(text)]
 
     @staticmethod
     def scores(hits: list[KeywordHit]) -> dict[str, float]:

@@ -4,6 +4,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import accumulate
 
 import jieba
 
@@ -43,8 +44,5 @@ def segment(tok: jieba.Tokenizer, text: str) -> list[str]:
 
 def word_spans(words: list[str]) -> list[tuple[int, int]]:
     """(start, end) of each segmented word in the text it was cut from (the words cover it exactly)."""
-    spans, start = [], 0
-    for word in words:
-        spans.append((start, start + len(word)))
-        start += len(word)
-    return spans
+    ends = list(accumulate(map(len, words)))
+    return list(zip([0, *ends][:-1], ends, strict=True))

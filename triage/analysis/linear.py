@@ -5,19 +5,27 @@ file loads without pickle, so it stays usable across scikit-learn versions.
 """
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from triage.analysis.features import FEATURE_VERSION
+from triage.analysis.features import FEATURE_VERSION, NGRAM_SIZES, ngram_codes, term_code
 
 FloatArray = NDArray[np.float32]
+
+
+def _unique_counts(ids: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The distinct ids, ascending, and how often each occurs: np.unique(ids, return_counts=True) in a few
+    plain array operations (its Python-level layers cost more than the work on a tip's few hundred ids)."""
+    if not len(ids):
+        return ids, ids
+    ids.sort()
+    bounds = np.concatenate(([0], (ids[1:] != ids[:-1]).nonzero()[0] + 1, [len(ids)]))
+    return ids[bounds[:-1]], bounds[1:] - bounds[:-1]
 
 
 @dataclass(frozen=True)
@@ -38,9 +46,10 @@ class LinearHead:
         if self.binary:
             p = 1.0 / (1.0 + np.exp(-z[0]))
             return {self.classes[0]: float(1 - p), self.classes[1]: float(p)}
-        e = np.exp(z - z.max())
-        p_all = e / e.sum()
-        return {c: float(p) for c, p in zip(self.classes, p_all, strict=True)}
+        # The ufuncs' own reductions: z.max() and e.sum() go through Python-level wrappers.
+        e = np.exp(z - np.maximum.reduce(z))
+        p_all = e / np.add.reduce(e)
+        return dict(zip(self.classes, p_all.tolist(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -58,11 +67,27 @@ class TextModel:
             out[i] = term
         return out
 
-    def vectorise(self, features: Sequence[str]) -> tuple[NDArray[np.intp], FloatArray]:
-        """Sublinear TF-IDF, L2-normalised, as scikit-learn's TfidfVectorizer computes it."""
-        # map() and np.unique keep the per-feature work in C: this is most of the classifier's time.
-        ids = np.fromiter(map(self.vocabulary.get, features, repeat(-1)), dtype=np.intp, count=len(features))
-        idx, counts = np.unique(ids[ids >= 0], return_counts=True)
+    @cached_property
+    def _term_codes(self) -> tuple[NDArray[np.uint64], NDArray[np.intp]]:
+        """The `term_code` of every term that text can yield, sorted, then a sentinel above them all so that
+        every search lands on an element; and the feature index of each (-1 for the sentinel)."""
+        usable = [(term_code(t), i) for t, i in self.vocabulary.items() if 0 < len(t) <= max(NGRAM_SIZES)]
+        codes = np.array([c for c, _ in usable], dtype=np.uint64)
+        ids = np.array([i for _, i in usable], dtype=np.intp)
+        order = np.argsort(codes)
+        sentinel = np.array([np.iinfo(np.uint64).max], dtype=np.uint64)
+        return np.concatenate((codes[order], sentinel)), np.append(ids[order], -1)
+
+    def vectorise(self, text: str) -> tuple[NDArray[np.intp], FloatArray]:
+        """The character n-grams of normalised text (`text_features`) as sublinear TF-IDF, L2-normalised, as
+        scikit-learn's TfidfVectorizer computes it."""
+        # The n-grams are looked up as packed numbers, sorted so the binary searches narrow as they go,
+        # never as strings: looking those up one by one was most of the classifier's time.
+        codes, ids = self._term_codes
+        grams = ngram_codes(text)
+        grams.sort()
+        pos = codes.searchsorted(grams)
+        idx, counts = _unique_counts(ids[pos[codes[pos] == grams]])
         if not len(idx):
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
         tf = counts.astype(np.float32)

@@ -11,6 +11,8 @@ from rapidfuzz.distance import Levenshtein
 from triage.analysis.index import EnterpriseIndex
 from triage.analysis.names import NameVocabulary
 from triage.analysis.places import PlaceHit
+from triage.analysis.register_rows import RegisterRow
+from triage.analysis.wordsearch import word_pattern
 
 # Score parts; a plain exact trade name with the right industry scores 1.35.
 TRADE_SCORE = {"exact": 1.0, "homophone": 0.8, "typo": 0.7}
@@ -49,6 +51,52 @@ class Candidate:
     end: int
 
 
+@dataclass(frozen=True, slots=True)
+class NearbyPlaces:
+    """The places a tip names, seen from one mention: those near it, and all of them."""
+
+    near_towns: frozenset[str]  # names of the towns named near the mention
+    near_counties: frozenset[str]  # codes of the counties named near it
+    towns: frozenset[str]  # names of all the towns named in the tip
+    counties: frozenset[str]  # codes of all the counties named in the tip
+
+    @classmethod
+    def named_in(cls, places: tuple[PlaceHit, ...]) -> "NearbyPlaces":
+        """The places of the whole tip, none of them near a mention yet."""
+        return cls(
+            frozenset(),
+            frozenset(),
+            frozenset(p.name for p in places if p.kind == "town"),
+            frozenset(c for p in places if p.kind == "county" for c in p.county_codes),
+        )
+
+    def around(self, mention: Mention, places: tuple[PlaceHit, ...]) -> "NearbyPlaces":
+        near = [
+            p for p in places if mention.start - NEAR_BEFORE <= p.start and p.end <= mention.end + NEAR_AFTER
+        ]
+        if not near:
+            return self
+        return NearbyPlaces(
+            frozenset(p.name for p in near if p.kind == "town"),
+            frozenset(c for p in near if p.kind == "county" for c in p.county_codes),
+            self.towns,
+            self.counties,
+        )
+
+    def score(self, firm: RegisterRow) -> float:
+        """A place named near the mention says where the firm is; one named elsewhere helps a little."""
+        score = 0.0
+        if self.near_towns:
+            score += NEAR_TOWN_SAME if firm.town in self.near_towns else NEAR_TOWN_CONFLICT
+        elif firm.town in self.towns:
+            score += OTHER_PLACE_SAME
+        if self.near_counties:
+            score += NEAR_COUNTY_SAME if firm.county_code in self.near_counties else NEAR_COUNTY_CONFLICT
+        elif not self.near_towns and firm.county_code in self.counties:
+            score += OTHER_PLACE_SAME
+        return score
+
+
 @dataclass(frozen=True)
 class MatchResult:
     best: Candidate | None
@@ -59,8 +107,7 @@ class EnterpriseMatcher:
     def __init__(self, index: EnterpriseIndex, vocab: NameVocabulary) -> None:
         self.index = index
         self.vocab = vocab
-        anchors = sorted({*vocab.alias_industries, *vocab.forms}, key=len, reverse=True)
-        self._anchor = re.compile("|".join(map(re.escape, anchors)))
+        self._anchor = word_pattern(sorted({*vocab.alias_industries, *vocab.forms}))
         self._cjk = re.compile(r"^[\u4e00-\u9fff]+$")
 
     def mentions(self, text: str, places: tuple[PlaceHit, ...] = ()) -> list[Mention]:
@@ -92,67 +139,51 @@ class EnterpriseMatcher:
                 out.append(Mention(written, begin, end, industries))
         return out
 
-    def _industry_score(self, mention: Mention, row: int) -> float:
+    def _industry_score(self, mention: Mention, groups: frozenset[str], row: int) -> float:
+        """`groups`: the industry groups of the mention's industry words."""
         if not mention.industries:
             return 0.0
         industry = self.index.industry[row]
         if industry in mention.industries:
             return INDUSTRY_SAME
         group = self.vocab.industry_group.get(industry)
-        if group and group in self.vocab.groups_of(mention.industries):
+        if group and group in groups:
             return INDUSTRY_GROUP
         return INDUSTRY_CONFLICT
 
-    def _place_score(self, mention: Mention, row: int, places: tuple[PlaceHit, ...]) -> float:
-        firm = self.index.rows[row]
-        near = [
-            p for p in places if mention.start - NEAR_BEFORE <= p.start and p.end <= mention.end + NEAR_AFTER
-        ]
-        score = 0.0
-        near_towns = [p for p in near if p.kind == "town"]
-        near_counties = [p for p in near if p.kind == "county"]
-        if near_towns:
-            score += NEAR_TOWN_SAME if any(p.name == firm.town for p in near_towns) else NEAR_TOWN_CONFLICT
-        elif any(p.kind == "town" and p.name == firm.town for p in places):
-            score += OTHER_PLACE_SAME
-        if near_counties:
-            same = any(firm.county_code in p.county_codes for p in near_counties)
-            score += NEAR_COUNTY_SAME if same else NEAR_COUNTY_CONFLICT
-        elif not near_towns and any(
-            p.kind == "county" and firm.county_code in p.county_codes for p in places
-        ):
-            score += OTHER_PLACE_SAME
-        return score
-
     def match(self, text: str, places: tuple[PlaceHit, ...] = (), hint_name: str = "") -> MatchResult:
-        scored: dict[int, Candidate] = {}
-
-        def consider(row: int, score: float, how: str, start: int, end: int) -> None:
-            if row not in scored or scored[row].score < score:
-                scored[row] = Candidate(row, round(score, 3), how, start, end)
-
+        # Row -> (score rounded, how, start, end) of its best reading so far; Candidates only for the top.
+        scored: dict[int, tuple[float, str, int, int]] = {}
+        named = NearbyPlaces.named_in(places)
         for name_text, offset in ((hint_name, -1), (text, 0)):
             if not name_text:
                 continue
             for mention in self.mentions(name_text, places if offset == 0 else ()):
-                for hit in self.index.lookup(mention.written):
+                hits = self.index.lookup(mention.written)
+                if not hits:
+                    continue
+                groups = self.vocab.groups_of(mention.industries)
+                nearby = named.around(mention, places) if offset == 0 else None
+                start, end = (mention.start, mention.end) if offset == 0 else (-1, -1)
+                for hit in hits:
                     base = TRADE_SCORE[hit.how] + LONGER_TRADE_BONUS * (
                         min(len(hit.trade), len(mention.written)) - 2
                     )
                     if hit.how == "typo" and Levenshtein.distance(hit.trade, mention.written) > 1:
                         continue
                     for row in self.index.by_trade[hit.trade]:
-                        score = base + self._industry_score(mention, row)
-                        score += self._place_score(mention, row, places) if offset == 0 else 0.0
-                        if offset == -1:
+                        score = base + self._industry_score(mention, groups, row)
+                        if nearby is None:
                             score += 0.2  # the citizen typed the name in the enterprise field
+                        else:
+                            score += nearby.score(self.index.rows[row])
                         full = self.index.display_name(row)
                         if full in text or full == hint_name:
                             score += FULL_NAME
-                        start, end = (mention.start, mention.end) if offset == 0 else (-1, -1)
-                        consider(row, score, hit.how, start, end)
-        ranked = sorted(scored.values(), key=lambda c: (-c.score, c.row))
-        top = tuple(ranked[:MAX_CANDIDATES])
+                        if row not in scored or scored[row][0] < score:
+                            scored[row] = (round(score, 3), hit.how, start, end)
+        ranked = sorted(scored, key=lambda row: (-scored[row][0], row))
+        top = tuple(Candidate(row, *scored[row]) for row in ranked[:MAX_CANDIDATES])
         if not top or top[0].score < ACCEPT:
             return MatchResult(None, top)
         if len(top) > 1 and top[0].score - top[1].score < MARGIN:

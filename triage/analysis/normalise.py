@@ -54,8 +54,34 @@ def _to_simplified(text: str) -> str:
     return "".join(c if len(c := _converter().convert(ch)) == 1 else ch for ch in text)
 
 
+_FOLD_TABLE_SIZE = 65536  # bounded like the cache of _fold
+
+
+class _FoldTable(dict[int, str]):
+    """`_fold` as a str.translate table, filled as characters are first seen."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= _FOLD_TABLE_SIZE:
+            self.clear()
+        folded = self[code] = _fold(chr(code))
+        return folded
+
+
+_fold_table = _FoldTable()
+
+
 def normalise(text: str) -> Normalised:
     simplified = _to_simplified(text)
+    translated = simplified.translate(_fold_table)
+    if (
+        len(translated) == len(simplified)
+        and "  " not in translated
+        and translated[:1] != " "
+        and translated[-1:] != " "
+    ):
+        # Nothing dropped or squeezed (most tips): every character stays where it was, and the loop below
+        # would give the same text and offsets one character at a time.
+        return Normalised(translated, tuple(range(len(translated))), len(text))
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(simplified):

@@ -1,11 +1,11 @@
 """Counties and towns of the city, built from the register, and finding them in text."""
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from triage.analysis.register_rows import RegisterRow
+from triage.analysis.wordsearch import word_pattern
 
 _TOWN_SUFFIXES = ("畲族乡", "街道", "镇", "乡")
 _COUNTY_SUFFIXES = ("县", "区")
@@ -58,8 +58,7 @@ class Gazetteer:
             short = _short(county, _COUNTY_SUFFIXES)
             if short not in blocked:
                 self.forms.setdefault(short, ("county", code))
-        alternatives = sorted(self.forms, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+        self._pattern = word_pattern(list(self.forms)) if self.forms else None
 
     def all_names(self) -> list[str]:
         return [*self.town_counties, *self.county_names.values()]
