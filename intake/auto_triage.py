@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.base import utcnow
@@ -119,37 +119,60 @@ def recent_tips(session: Session, since: datetime, extra: int = 0) -> list["Rece
     return [RecentTip(id=tid, text=text, enterprise_uscc=uscc) for tid, text, uscc in rows]
 
 
+# Built once (the busiest UPDATE): a suggestion is stored only while the tip still waits for triage; an
+# urgent one also shortens the provisional due date of a tip still in the queue; the enterprise is found
+# by its USCC (none: NULL, as before triage).
+_STORE_SUGGESTION = (
+    update(Tip)
+    .where(Tip.id == bindparam("tip_id"), Tip.triage_state == TriageState.pending)
+    .values(
+        analysis=bindparam("analysis", type_=Tip.analysis.type),
+        triage_state=TriageState.done,
+        category=bindparam("category"),
+        subtype=bindparam("subtype"),
+        urgent=bindparam("urgent"),
+        county_code=bindparam("county_code"),
+        town=bindparam("town"),
+        enterprise_id=select(Enterprise.id).where(Enterprise.uscc == bindparam("uscc")).scalar_subquery(),
+        due_at=case(
+            (Tip.status == TipStatus.received, bindparam("provisional_due", type_=Tip.due_at.type)),
+            else_=Tip.due_at,
+        ),
+        version=Tip.version + 1,
+    )
+)
+
+
 def store_analysis(session: Session, tip: StoredTip, result: dict[str, Any], tz: ZoneInfo) -> None:
     """Copy the suggestion onto the tip (still only a suggestion until the dispatcher dispatches).
 
-    One UPDATE, and only while the tip still waits for triage, so a dispatcher's decision (or a second
-    worker that swept the same orphan) is never overwritten. An urgent suggestion also shortens the
-    provisional due date of a tip still in the queue, so it rises at once.
+    One plain UPDATE on the session's connection (no ORM object loaded), and only while the tip still
+    waits for triage, so a dispatcher's decision (or a second worker that swept the same orphan) is never
+    overwritten.
     """
     urgent = bool(result.get("urgent"))
-    values: dict[str, Any] = {
-        "analysis": result,
-        "triage_state": TriageState.done,
-        "category": result.get("category"),
-        "subtype": result.get("subtype"),
-        "urgent": urgent,
-        "county_code": result.get("county_code"),
-        "town": result.get("town"),
-        "due_at": case(
-            (Tip.status == TipStatus.received, provisional_due(tip.received_at, tz, urgent)), else_=Tip.due_at
-        ),
-        "version": Tip.version + 1,
-    }
-    uscc = (result.get("enterprise") or {}).get("uscc")
-    if uscc:
-        values["enterprise_id"] = select(Enterprise.id).where(Enterprise.uscc == uscc).scalar_subquery()
-    # A plain UPDATE on the session's connection: no ORM object is loaded or synchronised.
     stored = session.connection().execute(
-        update(Tip).where(Tip.id == tip.id, Tip.triage_state == TriageState.pending).values(**values)
+        _STORE_SUGGESTION,
+        {
+            "tip_id": tip.id,
+            "analysis": result,
+            "category": result.get("category"),
+            "subtype": result.get("subtype"),
+            "urgent": urgent,
+            "county_code": result.get("county_code"),
+            "town": result.get("town"),
+            "uscc": (result.get("enterprise") or {}).get("uscc"),
+            "provisional_due": provisional_due(tip.received_at, tz, urgent),
+        },
     )
     if stored.rowcount:
         audit.record(
-            session, SYSTEM, "triaged", tip_id=tip.id, category=values["category"], model=result.get("model")
+            session,
+            SYSTEM,
+            "triaged",
+            tip_id=tip.id,
+            category=result.get("category"),
+            model=result.get("model"),
         )
 
 

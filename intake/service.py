@@ -137,6 +137,10 @@ def submit(
     return receipt
 
 
+_INSERT_REPORTER = insert(Reporter).returning(Reporter.id)
+_INSERT_TIP = insert(Tip).returning(Tip.id)
+
+
 def _store(
     session: Session,
     sub: TipSubmission,
@@ -152,37 +156,31 @@ def _store(
     the ORM's unit of work for objects nobody reads back.
     """
     conn = session.connection()
-    reporter_id = conn.execute(
-        insert(Reporter)
-        .values(
-            anonymous=sub.anonymous,
-            name=sub.name or None,
-            contact=sub.contact or None,
-            telegram_user_id=sub.telegram_user_id,
-            telegram_chat_id=sub.telegram_chat_id,
-        )
-        .returning(Reporter.id)
-    ).scalar_one()
+    reporter = {
+        "anonymous": sub.anonymous,
+        "name": sub.name or None,
+        "contact": sub.contact or None,
+        "telegram_user_id": sub.telegram_user_id,
+        "telegram_chat_id": sub.telegram_chat_id,
+    }
+    reporter_id = conn.execute(_INSERT_REPORTER, reporter).scalar_one()
     code = new_query_code()
     ticket = next_ticket(session, now, config.tz)
-    tip_id = conn.execute(
-        insert(Tip)
-        .values(
-            ticket=ticket,
-            query_code_hash=hash_query_code(code, config.secret_key),
-            channel=sub.channel,
-            text=sub.text,
-            place=sub.place,
-            enterprise_name=sub.enterprise_name,
-            latitude=sub.latitude,
-            longitude=sub.longitude,
-            reporter_id=reporter_id,
-            status=TipStatus.received,
-            received_at=now,
-            due_at=provisional_due(now, config.tz),
-        )
-        .returning(Tip.id)
-    ).scalar_one()
+    tip = {
+        "ticket": ticket,
+        "query_code_hash": hash_query_code(code, config.secret_key),
+        "channel": sub.channel,
+        "text": sub.text,
+        "place": sub.place,
+        "enterprise_name": sub.enterprise_name,
+        "latitude": sub.latitude,
+        "longitude": sub.longitude,
+        "reporter_id": reporter_id,
+        "status": TipStatus.received,
+        "received_at": now,
+        "due_at": provisional_due(now, config.tz),
+    }
+    tip_id = conn.execute(_INSERT_TIP, tip).scalar_one()
     if photos:
         conn.execute(
             insert(Attachment),

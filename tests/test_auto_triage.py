@@ -13,6 +13,7 @@ from intake.service import TipSubmission, submit
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.db import unit_of_work
+from models.register import Enterprise
 from models.tips import Tip
 from tests.factories import TZ, intake_config, make_tip
 
@@ -143,3 +144,46 @@ def test_inline_triage_runs_before_submit_returns(sessions, settings, db):  # ty
     analyser.gate.set()
     receipt = _submit(sessions, settings, inline_triage(sessions, analyser, TZ), "源城区有工厂排污水")
     assert db.get(Tip, receipt.tip_id).triage_state == "done"
+
+
+@dataclass
+class _Matched:
+    uscc: str | None
+    urgent: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        enterprise = {"uscc": self.uscc, "name": "东源县宏达钢铁有限公司"} if self.uscc else None
+        return {"category": "tech", "subtype": "ditiaogang", "urgent": self.urgent, "county_code": "441625",
+                "town": "仙塘镇", "enterprise": enterprise, "model": "test"}  # fmt: skip
+
+
+def test_the_suggestion_names_the_register_entry_and_an_urgent_one_is_due_sooner(sessions, settings, db):  # type: ignore[no-untyped-def]
+    with unit_of_work(sessions) as session:
+        firm = Enterprise(
+            uscc="91441625MA4W000001", name="东源县宏达钢铁有限公司", county_code="441625", county="东源县"
+        )
+        session.add(firm)
+        session.flush()
+        firm_id = firm.id
+    named = _submit(
+        sessions,
+        settings,
+        inline_triage(sessions, lambda t, h: _Matched(firm.uscc, False), TZ),
+        "宏达钢厂偷偷炼钢",
+    )
+    unknown = _submit(
+        sessions,
+        settings,
+        inline_triage(sessions, lambda t, h: _Matched("91441625MA4W999999", True), TZ),
+        "仙塘镇某钢厂炉子炸了，有人受伤",
+    )
+    named_tip, unknown_tip = db.get(Tip, named.tip_id), db.get(Tip, unknown.tip_id)
+    assert (
+        named_tip.enterprise_id == firm_id
+        and named_tip.town == "仙塘镇"
+        and named_tip.subtype == "ditiaogang"
+    )
+    assert named_tip.analysis["model"] == "test" and named_tip.version == 2
+    assert unknown_tip.enterprise_id is None and unknown_tip.urgent
+    assert (named_tip.due_at - named_tip.received_at).days >= 14
+    assert (unknown_tip.due_at - unknown_tip.received_at) == timedelta(hours=24)
