@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from sqlalchemy.exc import OperationalError
 
 from digest.scheduler import start_scheduler
 from hotline import backup
@@ -194,3 +195,15 @@ app.command("bot")(bot_command)
 app.command("digest")(digest_command)
 app.add_typer(report_app, name="report")
 app.command("scheduler")(scheduler_command)
+
+
+def run() -> None:
+    """The `hotline` console script: a database that cannot be opened is one clear line, not a traceback."""
+    try:
+        app()
+    except OperationalError as exc:
+        console.print(
+            f"[red]无法打开或连接数据库：{exc.orig}[/red]\n"
+            "请检查 HOTLINE_DATABASE_URL，或先运行 `hotline db upgrade`（演示环境：`hotline demo`）。"
+        )
+        raise SystemExit(2) from None

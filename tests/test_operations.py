@@ -2,6 +2,9 @@
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 from hotline.observability import JsonFormatter
 
@@ -56,3 +59,18 @@ def test_access_logs_carry_no_query_codes_or_contacts(server, caplog):  # type: 
     assert all(json.loads(line)["request_id"] for line in lines)
     joined = "\n".join(lines)
     assert receipt["query_code"] not in joined and "13612345678" not in joined
+
+
+def test_a_command_without_a_database_says_so_in_one_line(tmp_path):  # type: ignore[no-untyped-def]
+    missing = tmp_path / "no" / "such" / "dir"
+    env = {
+        **os.environ,
+        "HOTLINE_DATA_DIR": str(missing),
+        "HOTLINE_DATABASE_URL": f"sqlite:///{missing}/h.db",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "from hotline.cli import run; run()", "users", "add", "x", "--role", "dispatcher", "--password", "pw-123456"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "无法打开或连接数据库" in done.stdout and "Traceback" not in done.stdout + done.stderr
