@@ -286,7 +286,7 @@ def triage_catch_up(database_url: str, server_pid: int, result: PhaseResult) -> 
     }
 
 
-def verdict(figures: list[dict[str, Any]], rate: float) -> list[str]:
+def verdict(figures: list[dict[str, Any]], rate: float, queue_rate: float) -> list[str]:
     by_name = {f["name"]: f for f in figures}
     target_rate, target_p99 = SUBMIT_TARGET
     lines = []
@@ -300,11 +300,14 @@ def verdict(figures: list[dict[str, Any]], rate: float) -> list[str]:
         f"submissions: max {closed['rate']}/s; at {rate:g}/s p99 {at_rate['p99_ms']} ms "
         f"(target >= {target_rate:g}/s, p99 < {target_p99 * 1000:g} ms): {'OK' if ok else 'MISSED'}"
     )
-    page = [f for f in figures if f["name"].startswith("queue-page")]
-    worst = max(f["p99_ms"] for f in page)
+    # The page's target is judged at the open-loop rate (a dispatcher office refreshing its queue); the
+    # closed-loop phase shows the latency when 16 clients keep the server saturated.
+    at_rate = by_name[f"queue-page@{queue_rate:g}"]
+    saturated = by_name["queue-page"]
     lines.append(
-        f"queue page: p99 {', '.join(str(f['p99_ms']) for f in page)} ms "
-        f"(target < {QUEUE_TARGET_P99 * 1000:g} ms): {'OK' if worst < QUEUE_TARGET_P99 * 1000 else 'MISSED'}"
+        f"queue page: at {queue_rate:g}/s p99 {at_rate['p99_ms']} ms (target < {QUEUE_TARGET_P99 * 1000:g} ms): "
+        f"{'OK' if at_rate['p99_ms'] < QUEUE_TARGET_P99 * 1000 else 'MISSED'}; saturated "
+        f"({saturated['rate']}/s closed loop) p99 {saturated['p99_ms']} ms"
     )
     return lines
 
@@ -352,7 +355,7 @@ def main() -> None:
                     f"<= {args.seconds:g} s"
                 )
                 figures = asyncio.run(phases(args, base, token, cookie, proc.pid, texts, url))
-            for line in verdict(figures, args.rate):
+            for line in verdict(figures, args.rate, args.queue_rate):
                 print(line)
             if args.json:
                 args.json.write_text(

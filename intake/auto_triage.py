@@ -4,7 +4,7 @@ A tip is committed before it is analysed (DESIGN.md), so triage can never lose o
 each new tip to a `BackgroundTriage`: the citizen gets the receipt without waiting for the analysis, and
 under load the worker takes the tips waiting in its queue together (one read of the recent tips, one
 transaction), which costs far less per tip. A tip whose process dies before it was analysed stays
-`pending`; every worker sweeps such orphans at start and then every few minutes.
+`pending`; every worker sweeps such orphans at start and then every `orphan_after` (2 minutes).
 """
 
 import logging
@@ -209,11 +209,12 @@ class BackgroundTriage:
         analyser: Analyser,
         tz: ZoneInfo,
         *,
-        sweep_every: float = 300.0,
         orphan_after: timedelta = timedelta(minutes=2),
     ) -> None:
         self.sessions, self.analyser, self.tz = sessions, analyser, tz
-        self.sweep_every, self.orphan_after = sweep_every, orphan_after
+        # Sweeping as often as a tip becomes an orphan: one is analysed at most about twice that late.
+        self.orphan_after = orphan_after
+        self.sweep_every = orphan_after.total_seconds()
         self._queue: queue.Queue[StoredTip | None] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -250,14 +251,14 @@ class BackgroundTriage:
         return True
 
     def _run(self) -> None:
-        self._sweep()
-        next_sweep = time.monotonic() + self.sweep_every
+        next_sweep = 0.0  # at once: tips left by a process that stopped before this one started
         while True:
+            if time.monotonic() >= next_sweep:  # also under steady load, when the queue is never empty
+                self._sweep()
+                next_sweep = time.monotonic() + self.sweep_every
             try:
                 first = self._queue.get(timeout=max(0.0, next_sweep - time.monotonic()))
             except queue.Empty:
-                self._sweep()
-                next_sweep = time.monotonic() + self.sweep_every
                 continue
             batch: list[StoredTip] = []
             item: StoredTip | None = first

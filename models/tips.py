@@ -140,3 +140,8 @@ class TipLabel(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Tips still waiting for triage (intake/auto_triage.py sweeps those a stopped process left behind).
+_PENDING = text("triage_state = 'pending'")
+Index("ix_tips_triage_pending", Tip.received_at, postgresql_where=_PENDING, sqlite_where=_PENDING)

@@ -187,3 +187,27 @@ def test_the_suggestion_names_the_register_entry_and_an_urgent_one_is_due_sooner
     assert unknown_tip.enterprise_id is None and unknown_tip.urgent
     assert (named_tip.due_at - named_tip.received_at).days >= 14
     assert (unknown_tip.due_at - unknown_tip.received_at) == timedelta(hours=24)
+
+
+def test_orphans_are_swept_while_new_tips_keep_the_worker_busy(sessions, settings, db):  # type: ignore[no-untyped-def]
+    analyser = RecordingAnalyser()
+    analyser.gate.set()
+    worker = BackgroundTriage(sessions, analyser, TZ, orphan_after=timedelta(seconds=0.3))
+    try:
+        worker.start()
+        time.sleep(0.1)  # the start-up sweep has run and found nothing
+        orphan = make_tip(sessions, settings)
+        with unit_of_work(sessions) as session:
+            session.execute(
+                update(Tip)
+                .where(Tip.id == orphan.tip_id)
+                .values(received_at=utcnow() - timedelta(minutes=10))
+            )
+        for n in range(30):  # a new tip every 50 ms: the worker's queue never stays empty for long
+            _submit(sessions, settings, worker, f"第{n}条：龙川县钢厂冒黑烟")
+            time.sleep(0.05)
+        assert worker.wait_idle(20)
+    finally:
+        worker.stop()
+    db.rollback()
+    assert db.get(Tip, orphan.tip_id).triage_state == "done"

@@ -2,10 +2,15 @@
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
 from triage.actors import Actor
+
+# A plain INSERT on the session's connection, built once: events are never read back in the same
+# transaction as objects, and every state change writes at least one (the ORM's flush would cost more).
+_INSERT_EVENT = insert(AuditEvent)
 
 
 def record(
@@ -17,15 +22,16 @@ def record(
     assignment_id: int | None = None,
     public: bool = False,
     **detail: Any,
-) -> AuditEvent:
-    event = AuditEvent(
-        tip_id=tip_id,
-        assignment_id=assignment_id,
-        actor_user_id=actor.user_id,
-        actor=actor.label,
-        action=action,
-        public=public,
-        detail=detail,
+) -> None:
+    session.connection().execute(
+        _INSERT_EVENT,
+        {
+            "tip_id": tip_id,
+            "assignment_id": assignment_id,
+            "actor_user_id": actor.user_id,
+            "actor": actor.label,
+            "action": action,
+            "public": public,
+            "detail": detail,
+        },
     )
-    session.add(event)
-    return event
