@@ -2,15 +2,16 @@
 process shares them. Fixed windows: simple, and exact enough to stop floods and code guessing."""
 
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from models.base import utcnow
 from models.db import unit_of_work
@@ -51,14 +52,17 @@ def hit(session: Session, limit: Limit, client: str, now: datetime | None = None
     return count
 
 
-def per_ip(limit: Limit) -> Callable[[Request], None]:
+def per_ip(limit: Limit) -> Callable[[Request], Awaitable[None]]:
     """A FastAPI dependency counting one use per client address (behind a proxy: the forwarded one)."""
 
-    def dependency(request: Request) -> None:
+    def count(sessions: sessionmaker[Session], client: str) -> None:
+        with unit_of_work(sessions) as session:
+            hit(session, limit, client)
+
+    async def dependency(request: Request) -> None:
         if not request.app.state.settings.rate_limits:
             return
         client = request.client.host if request.client else "unknown"
-        with unit_of_work(request.app.state.sessions) as session:
-            hit(session, limit, client)
+        await run_in_threadpool(count, request.app.state.sessions, client)
 
     return dependency

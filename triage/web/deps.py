@@ -28,7 +28,8 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def app_state(request: Request) -> Any:
+async def app_state(request: Request) -> Any:
+    """Async on purpose: a plain attribute read needs no trip through the thread pool."""
     return request.app.state
 
 
