@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,21 +52,33 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    server = _pg_server_url()
-    if not server:
-        pytest.skip(f"{PG_ENV} not set: PostgreSQL tests skipped (they always run in CI)")
-    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def fresh_pg_database(server: str, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on `server`, dropped afterwards whatever happens."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def pg_server_or_skip() -> str:
+    server = _pg_server_url()
+    if not server:
+        pytest.skip(f"{PG_ENV} not set: PostgreSQL tests skipped (they always run in CI)")
+    return server
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    with fresh_pg_database(pg_server_or_skip(), "hotline_test") as url:
+        migrate.upgrade(url)
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,18 +1,16 @@
 """The migrations build exactly the schema the models declare, and go down and up again cleanly."""
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, inspect
 
 from models import Base, migrate
 from models.db import make_engine
+from tests.conftest import fresh_pg_database, pg_server_or_skip
 
 
 def test_the_migrated_schema_matches_the_models(db_url: str) -> None:
@@ -31,19 +29,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    server = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
-    if not server:
-        pytest.skip("HOTLINE_TEST_POSTGRES_URL not set: PostgreSQL tests skipped (they always run in CI)")
-    name = f"hotline_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database(pg_server_or_skip(), "hotline_migrations") as url:
+        yield url
 
 
 def test_every_migration_goes_down_and_up_again(empty_url: str) -> None:

@@ -116,28 +116,28 @@ def test_to_dict_is_json_and_stable(engine: TriageEngine) -> None:
     ]  # fmt: skip
 
 
-def test_held_out_quality(engine: TriageEngine) -> None:
-    """Quality on the held-out split (never used to write rules). Floors sit just under measured figures."""
-    report = evaluate(engine, read_gold(DATA / "tips_heldout.jsonl"))
+# Floors sit just under the figures measured once the model was fixed (triage/data/README.md).
+HELD_OUT = {
+    # the split of ../shared/data/tips_dev.jsonl never used for training or choices
+    "tips_heldout.jsonl": {"category": 0.975, "subtype": 0.955, "department": 0.975, "urgency": 0.85,
+                           "county": 0.99, "enterprise": 0.95},
+    # 200 tips written from the taxonomy and the register only, never trained on
+    "tips_heldout_written.jsonl": {"category": 0.93, "subtype": 0.945, "department": 0.94, "urgency": 0.9,
+                                   "county": 0.98, "enterprise": 0.95},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_held_out_quality(engine: TriageEngine, name: str) -> None:
+    floor = HELD_OUT[name]
+    report = evaluate(engine, read_gold(DATA / name))
     assert report.model != "rules-fallback"
-    assert report.category_macro_f1 >= 0.975
-    assert report.subtype_macro_f1 >= 0.955
-    assert report.department_accuracy >= 0.975
-    assert report.county_accuracy >= 0.99
-    assert report.enterprise_right >= 0.95
-    assert report.enterprise_wrongly_matched <= 0.01
-    assert report.urgency_f1 >= 0.85
-
-
-def test_written_held_out_quality(engine: TriageEngine) -> None:
-    """The second held-out set (200 tips written from the taxonomy and the register, never trained on)."""
-    report = evaluate(engine, read_gold(DATA / "tips_heldout_written.jsonl"))
-    assert report.category_macro_f1 >= 0.93
-    assert report.subtype_macro_f1 >= 0.945
-    assert report.department_accuracy >= 0.94
-    assert report.urgency_f1 >= 0.9
-    assert report.county_accuracy >= 0.98
-    assert report.enterprise_right >= 0.95
+    assert report.category_macro_f1 >= floor["category"]
+    assert report.subtype_macro_f1 >= floor["subtype"]
+    assert report.department_accuracy >= floor["department"]
+    assert report.urgency_f1 >= floor["urgency"]
+    assert report.county_accuracy >= floor["county"]
+    assert report.enterprise_right >= floor["enterprise"]
     assert report.enterprise_wrongly_matched <= 0.01
 
 
