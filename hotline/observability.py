@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.base import utcnow
-from models.tips import Tip
+from models.tips import Tip, TriageState
 from models.workorders import Assignment, AssignmentStatus
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -85,7 +85,7 @@ class Metrics:
 
 
 class DatabaseGauges(Collector):
-    """Tips by status, the dispatcher queue size and overdue assignments, straight from the database."""
+    """Tips by status, the queue size, overdue assignments and tips awaiting triage, from the database."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
@@ -99,6 +99,7 @@ class DatabaseGauges(Collector):
                     Assignment.due_at < utcnow(),
                 )
             )
+            untriaged = session.scalar(select(func.count()).where(Tip.triage_state == TriageState.pending))
         tips = GaugeMetricFamily("hotline_tips", "Tips by status", labels=["status"])
         for status, count in by_status:
             tips.add_metric([status], count)
@@ -107,6 +108,10 @@ class DatabaseGauges(Collector):
         yield GaugeMetricFamily("hotline_queue_size", "Tips waiting for dispatch", value=queue)
         yield GaugeMetricFamily(
             "hotline_overdue_assignments", "Open assignments past due", value=overdue or 0
+        )
+        # Triage runs after the receipt: a growing number here means the workers do not keep up.
+        yield GaugeMetricFamily(
+            "hotline_triage_waiting", "Tips not yet analysed by triage", value=untriaged or 0
         )
 
 

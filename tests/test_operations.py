@@ -15,6 +15,7 @@ def test_metrics_count_requests_and_read_the_queue_from_the_database(server):  #
     text = client.get("/metrics").text
     assert 'hotline_tips{status="received"} 1.0' in text
     assert "hotline_queue_size 1.0" in text
+    assert "hotline_triage_waiting 1.0" in text  # the test app has no triage engine
     assert 'hotline_http_requests_total{method="POST",route="/api/v1/tips",status="201"} 1.0' in text
 
 
