@@ -2,7 +2,8 @@
 
 from collections.abc import Callable, Sequence
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from triage.analysis.result import Duplicate, RecentTip
 
@@ -15,11 +16,22 @@ def find_duplicates(
     recent: Sequence[RecentTip],
     normalise: Callable[[str], str],
 ) -> tuple[Duplicate, ...]:
+    if not recent:
+        return ()
+    # Every recent text scored in one call (rapidfuzz's loop, not Python's); below the cutoff: 0.
+    scores = process.cdist(
+        [normalised_text],
+        [normalise(tip.text) for tip in recent],
+        scorer=fuzz.ratio,
+        score_cutoff=SIMILAR_TEXT,
+    )[0]
+    same_firm = {
+        i for i, tip in enumerate(recent) if enterprise_uscc and tip.enterprise_uscc == enterprise_uscc
+    }
     out: list[Duplicate] = []
-    for tip in recent:
-        similarity = fuzz.ratio(normalised_text, normalise(tip.text), score_cutoff=SIMILAR_TEXT) / 100
-        if enterprise_uscc and tip.enterprise_uscc == enterprise_uscc:
-            out.append(Duplicate(tip.id, "same_enterprise", round(similarity, 3)))
-        elif similarity:
-            out.append(Duplicate(tip.id, "similar_text", round(similarity, 3)))
+    for i in sorted(same_firm.union(np.flatnonzero(scores).tolist())):
+        similarity = round(float(scores[i]) / 100, 3)
+        out.append(
+            Duplicate(recent[i].id, "same_enterprise" if i in same_firm else "similar_text", similarity)
+        )
     return tuple(sorted(out, key=lambda d: -d.similarity))
