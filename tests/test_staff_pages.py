@@ -178,6 +178,7 @@ def test_the_dispatcher_dispatches_from_the_detail_page_and_sees_the_notice(
     with login(server, "disp") as dispatcher:
         page = dispatcher.get(f"/staff/tips/{receipt.tip_id}").text
         assert "待人工分拣" not in page and 'id="dispatch-form"' in page
+        assert 'id="triage-pending"' in page  # no triage engine in this app: the suggestion never comes
         routed = dispatcher.get(
             "/staff/dispatch/departments", params={"kind": "tech/ditiaogang", "county_code": "441622"}
         ).text
@@ -197,6 +198,7 @@ def test_the_dispatcher_dispatches_from_the_detail_page_and_sees_the_notice(
         assert answer.status_code == 303 and answer.headers["location"] == f"/staff/tips/{receipt.tip_id}"
         detail = dispatcher.get(answer.headers["location"]).text
         assert "已派单，主办单位：河源市工业和信息化局" in detail
+        assert 'id="triage-pending"' not in detail  # dispatched: no suggestion is awaited any more
         assert "已派单，主办单位" not in dispatcher.get(answer.headers["location"]).text  # shown once
     with sessions() as check:
         codes = check.scalars(select(Assignment.department_code).where(Assignment.tip_id == receipt.tip_id))

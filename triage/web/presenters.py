@@ -42,7 +42,7 @@ STAFF_EVENT = {
     "escalated": "超期督办",
 }
 DUPLICATE_REASON = {"same_enterprise": "同一企业", "similar_text": "内容相近"}
-TRIAGE_STATE = {"pending": "待分拣", "done": "已自动分拣", "failed": "待人工分拣"}
+TRIAGE_STATE = {"pending": "分拣中", "done": "已自动分拣", "failed": "待人工分拣"}
 
 
 @dataclass(frozen=True)
