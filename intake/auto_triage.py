@@ -62,36 +62,55 @@ def triage_tips(
 
     The analysis runs outside any transaction (on SQLite a write transaction would hold the database's
     one write lock meanwhile). A tip the engine cannot analyse is marked for manual triage (待人工分拣);
-    if storing fails, each tip is tried alone, and one that cannot be stored stays `pending` for the sweep.
+    a tip whose result cannot be stored stays `pending` for the sweep.
     """
+    try:
+        results = _analyse(sessions, tips, analyser)
+    except Exception:  # the recent tips could not be read: the database is down
+        log.exception("could not read the recent tips; %d tips stay pending", len(tips))
+        return
+    try:
+        _store_results(sessions, results, tz)
+    except Exception:
+        if len(results) == 1:
+            log.exception("could not store the triage of tip %s; it stays pending", results[0][0].id)
+            return
+        for one in results:  # one bad result must not hold up the others: store each alone
+            try:
+                _store_results(sessions, [one], tz)
+            except Exception:
+                log.exception("could not store the triage of tip %s; it stays pending", one[0].id)
+
+
+Result = tuple[StoredTip, dict[str, Any] | None]  # None: the engine could not analyse the tip
+
+
+def _analyse(sessions: sessionmaker[Session], tips: Sequence[StoredTip], analyser: Analyser) -> list[Result]:
     from triage.analysis import Hints  # the analysis engine is heavy; load it on first use
 
-    try:
-        with sessions() as session:
-            recent = recent_tips(session, min(t.received_at for t in tips), len(tips))
-        results: list[tuple[StoredTip, dict[str, Any] | None]] = []
-        for tip in tips:
-            others = [r for r in recent if r.id != tip.id][:RECENT_LIMIT]
-            hints = Hints(
-                place=tip.place, enterprise_name=tip.enterprise_name, channel=tip.channel, recent=others
-            )
-            try:
-                results.append((tip, analyser(tip.text, hints).to_dict()))
-            except Exception:
-                log.exception("triage failed for tip %s; it waits for manual triage", tip.id)
-                results.append((tip, None))
-        with unit_of_work(sessions) as session:
-            for tip, result in results:
-                if result is None:
-                    mark_failed(session, tip.id)
-                else:
-                    store_analysis(session, tip, result, tz)
-    except Exception:
-        if len(tips) > 1:
-            for tip in tips:
-                triage_tips(sessions, [tip], analyser, tz)
-            return
-        log.exception("could not store the triage of tip %s; it stays pending", tips[0].id)
+    with sessions() as session:
+        recent = recent_tips(session, min(t.received_at for t in tips), len(tips))
+    results: list[Result] = []
+    for tip in tips:
+        others = [r for r in recent if r.id != tip.id][:RECENT_LIMIT]
+        hints = Hints(
+            place=tip.place, enterprise_name=tip.enterprise_name, channel=tip.channel, recent=others
+        )
+        try:
+            results.append((tip, analyser(tip.text, hints).to_dict()))
+        except Exception:
+            log.exception("triage failed for tip %s; it waits for manual triage", tip.id)
+            results.append((tip, None))
+    return results
+
+
+def _store_results(sessions: sessionmaker[Session], results: Sequence[Result], tz: ZoneInfo) -> None:
+    with unit_of_work(sessions) as session:
+        for tip, result in results:
+            if result is None:
+                mark_failed(session, tip.id)
+            else:
+                store_analysis(session, tip, result, tz)
 
 
 def mark_failed(session: Session, tip_id: int) -> None:
@@ -242,7 +261,7 @@ class BackgroundTriage:
             thread.join(timeout)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """True once every tip handed over is stored (for tests and an orderly shutdown)."""
+        """True once every tip handed over has been dealt with (stored, or left pending for the sweep)."""
         deadline = time.monotonic() + timeout
         while self._queue.unfinished_tasks:
             if time.monotonic() > deadline:
@@ -279,8 +298,6 @@ class BackgroundTriage:
         try:
             if batch:
                 triage_tips(self.sessions, batch, self.analyser, self.tz)
-        except Exception:  # the database is down: the tips stay pending and are swept later
-            log.exception("triage of %d tips failed; they stay pending", len(batch))
         finally:
             for _ in batch:
                 self._queue.task_done()

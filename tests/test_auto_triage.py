@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from intake.auto_triage import BackgroundTriage, StoredTip, inline_triage, store_analysis
+from intake.auto_triage import BackgroundTriage, StoredTip, inline_triage, store_analysis, triage_tips
 from intake.service import TipSubmission, submit
 from models.audit import AuditEvent
 from models.base import utcnow
@@ -211,3 +211,28 @@ def test_orphans_are_swept_while_new_tips_keep_the_worker_busy(sessions, setting
         worker.stop()
     db.rollback()
     assert db.get(Tip, orphan.tip_id).triage_state == "done"
+
+
+def test_a_result_that_cannot_be_stored_holds_up_no_other_and_nothing_is_analysed_twice(
+    sessions, settings, db
+):  # type: ignore[no-untyped-def]
+    receipts = [make_tip(sessions, settings, text=f"第{n}条：东源县水泥厂冒黑烟") for n in range(3)]
+    tips = [
+        StoredTip(t.id, t.text, t.place, t.enterprise_name, t.channel, t.received_at)
+        for t in (db.get(Tip, r.tip_id) for r in receipts)
+    ]
+    calls: list[str] = []
+
+    class _Unstorable:
+        def to_dict(self) -> dict[str, Any]:
+            return {"category": "env", "subtype": "emission", "urgent": False, "evidence": {object()}}
+
+    def analyser(text: str, hints: Any) -> Any:
+        calls.append(text)
+        return _Unstorable() if text.startswith("第1条") else _Result("env")
+
+    triage_tips(sessions, tips, analyser, TZ)
+    db.rollback()
+    states = [db.get(Tip, r.tip_id).triage_state for r in receipts]
+    assert states == ["done", "pending", "done"]  # the unstorable one waits for the sweep
+    assert sorted(calls) == sorted(t.text for t in tips)  # each tip analysed exactly once

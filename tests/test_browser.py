@@ -104,6 +104,9 @@ def test_a_tip_goes_from_the_public_form_to_a_satisfied_citizen(browser, server,
         desk.screenshot(path=str(ARTIFACTS / f"queue-{backend}.png"), full_page=True)
         row.locator("a").first.click()
         expect(desk.locator("#ticket")).to_have_text(ticket)
+        expect(desk.locator("#triage-pending")).to_contain_text(
+            "正在自动分拣"
+        )  # it may be dispatched by hand
 
         # Choosing the category lets the routing rule propose the departments (htmx), then corrected by hand.
         desk.select_option("#kind", "tech/ditiaogang")
@@ -122,6 +125,7 @@ def test_a_tip_goes_from_the_public_form_to_a_satisfied_citizen(browser, server,
         desk.click("#dispatch-submit")
         notice(desk, "已派单，主办单位：河源市工业和信息化局")
         expect(desk.locator("#tip-status")).to_have_text("已派单")
+        expect(desk.locator("#triage-pending")).to_have_count(0)
         expect(desk.locator(".assignment")).to_have_count(2)
 
         # The lead department signs and asks for more time; the county government signs and replies.

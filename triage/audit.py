@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 from models.audit import AuditEvent
 from triage.actors import Actor
 
-# A plain INSERT on the session's connection, built once: events are never read back in the same
-# transaction as objects, and every state change writes at least one (the ORM's flush would cost more).
+# A plain INSERT on the session's connection, built once: every state change writes at least one event and
+# nothing reads one back as an ORM object, so the ORM's unit of work would only add cost. Callers pass ids
+# of rows already flushed.
 _INSERT_EVENT = insert(AuditEvent)
 
 
