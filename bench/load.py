@@ -242,13 +242,35 @@ async def phases(
          {"rate": args.queue_rate}),
     ]  # fmt: skip
     for name, make, extra in runs:
+        opened = database_sessions(database_url)
         result = await run_phase(
             name, base, make, connections=conns, max_requests=args.requests, **common, **extra
         )
         figures.append(report(result, bare, cores))
+        # minus the one this count itself opened
+        figures[-1]["database_connections_opened"] = database_sessions(database_url) - opened - 1
+        print(f"{'':<12} database connections opened: {figures[-1]['database_connections_opened']}")
         if make is submit:
             figures[-1].update(triage_catch_up(database_url, pid, result))
     return figures
+
+
+def database_sessions(database_url: str) -> int:
+    """Connections ever opened to the database (PostgreSQL counts them as they close).
+
+    A phase that opens many means the workers' pools are too small and each request pays for a new
+    server process.
+    """
+    engine = create_engine(make_url(database_url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
 
 
 def triage_catch_up(database_url: str, server_pid: int, result: PhaseResult) -> dict[str, Any]:

@@ -9,16 +9,16 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.auto_triage import StoredTip, TipTriage
 from intake.photos import CleanPhoto, clean_photo, store_photo
-from intake.tickets import hash_query_code, new_query_code, next_ticket, query_code_matches
+from intake.storing import SubmissionRows, store_submission
+from intake.tickets import hash_query_code, new_query_code, query_code_matches
 from models.audit import AuditEvent
 from models.base import utcnow
-from models.db import unit_of_work
-from models.tips import Attachment, Reporter, Tip, TipStatus
+from models.tips import Tip, TipStatus, TriageState
 from triage import audit
 from triage.actors import CITIZEN, Actor
 from triage.deadlines import provisional_due
@@ -119,88 +119,76 @@ def submit(
     triage: TipTriage | None = None,
     now: datetime | None = None,
 ) -> Receipt:
-    """Store the tip and its reporter, commit, then hand it to triage (which can never lose it)."""
+    """Store the tip and its reporter (all or nothing), then hand it to triage (which can never lose it)."""
     sub, photos = validate(submission, config)
     now = now or utcnow()
     stored: list[str] = []
     try:
         for photo in photos:
             stored.append(store_photo(photo, config.attachments_dir))
-        with unit_of_work(sessions) as session:
-            receipt = _store(session, sub, photos, stored, config, actor, now)
+        code = new_query_code()
+        tip_id, ticket = store_submission(sessions, _rows(sub, photos, stored, code, config, actor, now))
     except BaseException:
         for name in stored:  # the tip was not stored: neither are its photos
             (config.attachments_dir / name).unlink(missing_ok=True)
         raise
     if triage is not None:
-        triage(StoredTip(receipt.tip_id, sub.text, sub.place, sub.enterprise_name, sub.channel, now))
-    return receipt
+        triage(StoredTip(tip_id, sub.text, sub.place, sub.enterprise_name, sub.channel, now))
+    return Receipt(tip_id=tip_id, ticket=ticket, query_code=code, status=TipStatus.received, received_at=now)
 
 
-_INSERT_REPORTER = insert(Reporter).returning(Reporter.id)
-_INSERT_TIP = insert(Tip).returning(Tip.id)
-
-
-def _store(
-    session: Session,
+def _rows(
     sub: TipSubmission,
     photos: list[CleanPhoto],
     stored: list[str],
+    code: str,
     config: IntakeConfig,
     actor: Actor,
     now: datetime,
-) -> Receipt:
-    """Reporter, tip, photos and the `received` event, as plain INSERTs in the caller's transaction.
-
-    The busiest write of the system: plain statements on the session's connection cost a fraction of
-    the ORM's unit of work for objects nobody reads back.
-    """
-    conn = session.connection()
-    reporter = {
-        "anonymous": sub.anonymous,
-        "name": sub.name or None,
-        "contact": sub.contact or None,
-        "telegram_user_id": sub.telegram_user_id,
-        "telegram_chat_id": sub.telegram_chat_id,
-    }
-    reporter_id = conn.execute(_INSERT_REPORTER, reporter).scalar_one()
-    code = new_query_code()
-    ticket = next_ticket(session, now, config.tz)
-    tip = {
-        "ticket": ticket,
-        "query_code_hash": hash_query_code(code, config.secret_key),
-        "channel": sub.channel,
-        "text": sub.text,
-        "place": sub.place,
-        "enterprise_name": sub.enterprise_name,
-        "latitude": sub.latitude,
-        "longitude": sub.longitude,
-        "reporter_id": reporter_id,
-        "status": TipStatus.received,
-        "received_at": now,
-        "due_at": provisional_due(now, config.tz),
-    }
-    tip_id = conn.execute(_INSERT_TIP, tip).scalar_one()
-    if photos:
-        conn.execute(
-            insert(Attachment),
-            [
-                {
-                    "tip_id": tip_id,
-                    "stored_name": name,
-                    "content_type": photo.content_type,
-                    "size": len(photo.data),
-                    "sha256": photo.sha256,
-                    "width": photo.width,
-                    "height": photo.height,
-                }
-                for photo, name in zip(photos, stored, strict=True)
-            ],
-        )
-    audit.record(
-        session, actor, "received", tip_id=tip_id, public=True, channel=sub.channel, photos=len(photos)
+) -> SubmissionRows:
+    """Reporter, tip, photos and the `received` event as the rows to write."""
+    event = audit.event_row(actor, "received", public=True, channel=sub.channel, photos=len(photos))
+    del event["tip_id"]  # the new tip's
+    event["created_at"] = now
+    return SubmissionRows(
+        day=now.astimezone(config.tz).strftime("%Y%m%d"),
+        reporter={
+            "anonymous": sub.anonymous,
+            "name": sub.name or None,
+            "contact": sub.contact or None,
+            "telegram_user_id": sub.telegram_user_id,
+            "telegram_chat_id": sub.telegram_chat_id,
+            "created_at": now,
+        },
+        tip={
+            "query_code_hash": hash_query_code(code, config.secret_key),
+            "channel": sub.channel,
+            "text": sub.text,
+            "place": sub.place,
+            "enterprise_name": sub.enterprise_name,
+            "latitude": sub.latitude,
+            "longitude": sub.longitude,
+            "status": TipStatus.received,
+            "received_at": now,
+            "due_at": provisional_due(now, config.tz),
+            "urgent": False,
+            "triage_state": TriageState.pending,
+            "version": 1,
+        },
+        attachments=[
+            {
+                "stored_name": name,
+                "content_type": photo.content_type,
+                "size": len(photo.data),
+                "sha256": photo.sha256,
+                "width": photo.width,
+                "height": photo.height,
+                "created_at": now,
+            }
+            for photo, name in zip(photos, stored, strict=True)
+        ],
+        event=event,
     )
-    return Receipt(tip_id=tip_id, ticket=ticket, query_code=code, status=TipStatus.received, received_at=now)
 
 
 # ---- what a citizen may see ---------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Engine and session factories. Nothing is built at import time."""
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 WRITE_OPTION = "hotline_write"
@@ -38,10 +40,38 @@ def make_engine(url: str, pool_size: int | None = None, **kwargs: Any) -> Engine
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     if pool_size is not None:
         kwargs.update(pool_size=pool_size, max_overflow=2 * pool_size)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
+
+
+PING_AFTER_IDLE = 1.0  # seconds
+_IDLE_SINCE = "hotline_idle_since"
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection that sat idle before handing it out (a database restart killed it).
+
+    Like SQLAlchemy's `pool_pre_ping`, but a connection back in the pool for less than a second is not
+    pinged: under load that is every checkout, and a ping is a full round trip. A connection in use when
+    the server goes away fails its statement instead; SQLAlchemy then discards the whole pool.
+    """
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _idle(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("pooled connection is dead") from exc  # the pool reconnects
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

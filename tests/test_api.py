@@ -72,6 +72,23 @@ def test_ticket_numbers_count_up_within_a_day(server):  # type: ignore[no-untype
     assert int(second[-6:]) == int(first[-6:]) + 1
 
 
+def test_simultaneous_submissions_get_distinct_consecutive_tickets(server):  # type: ignore[no-untyped-def]
+    clients = [server.client() for _ in range(8)]
+    tickets: list[str] = []
+
+    def call(client: httpx.Client) -> Callable[[], httpx.Response]:
+        def post() -> httpx.Response:
+            answer = _submit(client)
+            tickets.append(answer.json()["ticket"])
+            return answer
+
+        return post
+
+    assert _race([call(c) for c in clients]) == [201] * 8
+    numbers = sorted(int(t[-6:]) for t in tickets)
+    assert numbers == list(range(numbers[0], numbers[0] + 8))
+
+
 @pytest.mark.parametrize(
     ("payload", "status", "code"),
     [

@@ -76,6 +76,24 @@ def test_queued_tips_are_triaged_together_and_see_each_other_as_recent(sessions,
         assert {r.tip_id for r in receipts} - {receipt.tip_id} <= set(shown)
 
 
+def test_a_batch_waits_briefly_for_more_tips_so_a_trickle_shares_one_read(sessions, settings, db):  # type: ignore[no-untyped-def]
+    analyser = RecordingAnalyser()
+    analyser.gate.set()
+    worker = BackgroundTriage(sessions, analyser, TZ, linger=2.0)
+    try:
+        _submit(sessions, settings, worker, "预热：东源县水泥厂冒黑烟")  # started, swept, engine loaded
+        assert worker.wait_idle(20)
+        receipts = [_submit(sessions, settings, worker, "第一条：东源县水泥厂冒黑烟")]
+        time.sleep(0.5)  # the worker now holds the first tip
+        receipts += [_submit(sessions, settings, worker, f"第{n}条：东源县水泥厂冒黑烟") for n in "二三"]
+        assert worker.wait_idle(20)
+    finally:
+        worker.stop()
+    # The first tip was not analysed on its own at once: it waited and was shown the two after it.
+    assert {r.tip_id for r in receipts[1:]} <= set(analyser.seen["第一条：东源县水泥厂冒黑烟"])
+    assert all(db.get(Tip, r.tip_id).triage_state == "done" for r in receipts)
+
+
 def test_one_failing_tip_in_a_batch_does_not_hold_up_the_others(sessions, settings, db):  # type: ignore[no-untyped-def]
     analyser = RecordingAnalyser(fail_on="坏")
     worker = BackgroundTriage(sessions, analyser, TZ)

@@ -6,11 +6,12 @@ import re
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from intake.auto_triage import inline_triage
 from intake.photos import clean_photo
 from intake.service import TipSubmission, submit
-from models.tips import Attachment, Tip
+from models.tips import Attachment, Reporter, Tip
 from tests.factories import intake_config
 from triage.errors import PayloadTooLarge, ValidationFailed
 
@@ -85,11 +86,31 @@ def test_the_database_failing_mid_submit_leaves_no_orphan_photos(sessions, setti
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(service, "next_ticket", broken)
+    monkeypatch.setattr(service, "store_submission", broken)
     with pytest.raises(RuntimeError):
         submit(sessions, TipSubmission(text=TEXT, channel="web", photos=[png()]), intake_config(settings))
     assert db.scalar(select(func.count()).select_from(Tip)) == 0
     assert not any(settings.attachments_dir.iterdir())
+
+
+def test_a_submission_whose_last_row_fails_leaves_no_reporter_no_tip_and_no_photo(sessions, settings, db, monkeypatch):  # type: ignore[no-untyped-def]
+    """The database refuses the `received` event (written last): the ticket, reporter, tip and photos
+    written before it in the same statement (PostgreSQL) or transaction (SQLite) are gone too."""
+    import intake.service as service
+
+    real = service.audit.event_row
+    monkeypatch.setattr(service.audit, "event_row", lambda *a, **k: {**real(*a, **k), "action": None})
+    with pytest.raises(IntegrityError):
+        submit(sessions, TipSubmission(text=TEXT, channel="web", contact="13800000000", anonymous=False,
+                                       photos=[png()]), intake_config(settings))  # fmt: skip
+    monkeypatch.undo()
+    assert db.scalar(select(func.count()).select_from(Tip)) == 0
+    assert db.scalar(select(func.count()).select_from(Reporter)) == 0
+    assert db.scalar(select(func.count()).select_from(Attachment)) == 0
+    assert not any(settings.attachments_dir.iterdir())
+    receipt = submit(sessions, TipSubmission(text=TEXT, channel="web"), intake_config(settings))
+    db.rollback()
+    assert db.scalar(select(Tip.ticket)) == receipt.ticket  # the connection went back to the pool usable
 
 
 def test_a_citizen_uses_the_web_form_with_photos(server, db, settings):  # type: ignore[no-untyped-def]

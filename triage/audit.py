@@ -14,6 +14,27 @@ from triage.actors import Actor
 _INSERT_EVENT = insert(AuditEvent)
 
 
+def event_row(
+    actor: Actor,
+    action: str,
+    *,
+    tip_id: int | None = None,
+    assignment_id: int | None = None,
+    public: bool = False,
+    **detail: Any,
+) -> dict[str, Any]:
+    """The columns of one audit event (for `record`, and for statements that write the event themselves)."""
+    return {
+        "tip_id": tip_id,
+        "assignment_id": assignment_id,
+        "actor_user_id": actor.user_id,
+        "actor": actor.label,
+        "action": action,
+        "public": public,
+        "detail": detail,
+    }
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -24,15 +45,5 @@ def record(
     public: bool = False,
     **detail: Any,
 ) -> None:
-    session.connection().execute(
-        _INSERT_EVENT,
-        {
-            "tip_id": tip_id,
-            "assignment_id": assignment_id,
-            "actor_user_id": actor.user_id,
-            "actor": actor.label,
-            "action": action,
-            "public": public,
-            "detail": detail,
-        },
-    )
+    row = event_row(actor, action, tip_id=tip_id, assignment_id=assignment_id, public=public, **detail)
+    session.connection().execute(_INSERT_EVENT, row)
