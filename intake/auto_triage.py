@@ -109,22 +109,7 @@ def _analyse(sessions: sessionmaker[Session], tips: Sequence[StoredTip], analyse
 
 def _store_results(sessions: sessionmaker[Session], results: Sequence[Result], tz: ZoneInfo) -> None:
     with unit_of_work(sessions) as session:
-        for tip, result in results:
-            if result is None:
-                mark_failed(session, tip.id)
-            else:
-                store_analysis(session, tip, result, tz)
-
-
-def mark_failed(session: Session, tip_id: int) -> None:
-    """Leave the tip to the dispatcher (待人工分拣), unless it was triaged meanwhile."""
-    marked = session.connection().execute(
-        update(Tip)
-        .where(Tip.id == tip_id, Tip.triage_state == TriageState.pending)
-        .values(triage_state=TriageState.failed, version=Tip.version + 1)
-    )
-    if marked.rowcount:
-        audit.record(session, SYSTEM, "triage_failed", tip_id=tip_id)
+        store_results(session, results, tz)
 
 
 def recent_tips(session: Session, since: datetime, extra: int = 0) -> list["RecentTip"]:
@@ -165,37 +150,58 @@ _STORE_SUGGESTION = (
 )
 
 
-def store_analysis(session: Session, tip: StoredTip, result: dict[str, Any], tz: ZoneInfo) -> None:
-    """Copy the suggestion onto the tip (still only a suggestion until the dispatcher dispatches).
+def store_results(session: Session, results: Sequence[Result], tz: ZoneInfo) -> None:
+    """Copy a batch's suggestions onto its tips (still only suggestions until a dispatcher dispatches);
+    a tip the engine could not analyse is left to the dispatcher (待人工分拣, `failed`).
 
-    One plain UPDATE on the session's connection (no ORM object loaded), and only while the tip still
-    waits for triage, so a dispatcher's decision (or a second worker that swept the same orphan) is never
-    overwritten.
+    Only tips still waiting for triage are written, so a dispatcher's decision (or a second worker that
+    swept the same orphan) is never overwritten: they are locked first, in id order (two workers never
+    deadlock). Then one UPDATE per kind and one INSERT of the audit events for the whole batch, each sent
+    as a single executemany.
     """
-    urgent = bool(result.get("urgent"))
-    stored = session.connection().execute(
-        _STORE_SUGGESTION,
-        {
-            "tip_id": tip.id,
-            "analysis": result,
-            "category": result.get("category"),
-            "subtype": result.get("subtype"),
-            "urgent": urgent,
-            "county_code": result.get("county_code"),
-            "town": result.get("town"),
-            "uscc": (result.get("enterprise") or {}).get("uscc"),
-            "provisional_due": provisional_due(tip.received_at, tz, urgent),
-        },
-    )
-    if stored.rowcount:
-        audit.record(
-            session,
-            SYSTEM,
-            "triaged",
-            tip_id=tip.id,
-            category=result.get("category"),
-            model=result.get("model"),
+    ids = sorted(tip.id for tip, _ in results)
+    pending = set(
+        session.scalars(
+            select(Tip.id)
+            .where(Tip.id.in_(ids), Tip.triage_state == TriageState.pending)
+            .order_by(Tip.id)
+            .with_for_update()
         )
+    )
+    todo = [(tip, result) for tip, result in results if tip.id in pending]
+    conn = session.connection()
+    suggestions = [(tip, result) for tip, result in todo if result is not None]
+    failed = [tip.id for tip, result in todo if result is None]
+    if suggestions:
+        conn.execute(_STORE_SUGGESTION, [_suggestion(tip, result, tz) for tip, result in suggestions])
+    if failed:
+        conn.execute(
+            update(Tip)
+            .where(Tip.id.in_(failed), Tip.triage_state == TriageState.pending)
+            .values(triage_state=TriageState.failed, version=Tip.version + 1)
+        )
+    events = [
+        audit.event_row(
+            SYSTEM, "triaged", tip_id=tip.id, category=result.get("category"), model=result.get("model")
+        )
+        for tip, result in suggestions
+    ] + [audit.event_row(SYSTEM, "triage_failed", tip_id=tip_id) for tip_id in failed]
+    audit.record_rows(session, events)
+
+
+def _suggestion(tip: StoredTip, result: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    urgent = bool(result.get("urgent"))
+    return {
+        "tip_id": tip.id,
+        "analysis": result,
+        "category": result.get("category"),
+        "subtype": result.get("subtype"),
+        "urgent": urgent,
+        "county_code": result.get("county_code"),
+        "town": result.get("town"),
+        "uscc": (result.get("enterprise") or {}).get("uscc"),
+        "provisional_due": provisional_due(tip.received_at, tz, urgent),
+    }
 
 
 def pending_tips(session: Session, received_before: datetime, limit: int = 500) -> list[StoredTip]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from intake.auto_triage import BackgroundTriage, StoredTip, inline_triage, store_analysis, triage_tips
+from intake.auto_triage import BackgroundTriage, StoredTip, inline_triage, store_results, triage_tips
 from intake.service import TipSubmission, submit
 from models.audit import AuditEvent
 from models.base import utcnow
@@ -151,7 +151,7 @@ def test_a_suggestion_is_stored_once_and_never_over_a_finished_triage(sessions, 
     stored = StoredTip(tip.id, tip.text, tip.place, tip.enterprise_name, tip.channel, tip.received_at)
     for category in ("env", "tech"):  # two workers that swept the same orphan
         with unit_of_work(sessions) as session:
-            store_analysis(session, stored, _Result(category).to_dict(), TZ)
+            store_results(session, [(stored, _Result(category).to_dict())], TZ)
     db.rollback()
     assert db.get(Tip, receipt.tip_id).category == "env"
     assert _count(db, "triaged", receipt.tip_id) == 1

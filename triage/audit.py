@@ -47,3 +47,9 @@ def record(
 ) -> None:
     row = event_row(actor, action, tip_id=tip_id, assignment_id=assignment_id, public=public, **detail)
     session.connection().execute(_INSERT_EVENT, row)
+
+
+def record_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Several events (rows of `event_row`) in one executemany."""
+    if rows:
+        session.connection().execute(_INSERT_EVENT, rows)
