@@ -1,10 +1,13 @@
 """The public JSON API (/api/v1/tips): submit a tip, read its status, rate it. Thin: it calls intake.service."""
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.applications import Starlette
+from starlette.datastructures import URLPath
 
 from intake.ratelimit import STATUS_QUERY, SUBMIT, per_ip
 from intake.service import CitizenStatus, TipSubmission, citizen_status, find_tip_for_citizen, submit
@@ -61,6 +64,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+@cache
+def _status_path(app: Starlette) -> URLPath:
+    """`request.url_for` searches every route on each call; the path of a named route never changes."""
+    return app.url_path_for("status_page")
+
+
 @router.post(
     "/tips",
     status_code=201,
@@ -91,7 +100,7 @@ def create_tip(body: TipIn, state: AppState, request: Request) -> TipReceipt:
         query_code=receipt.query_code,
         status=receipt.status,
         received_at=receipt.received_at,
-        status_url=str(request.url_for("status_page")) + f"?ticket={receipt.ticket}",
+        status_url=f"{_status_path(request.app).make_absolute_url(request.base_url)}?ticket={receipt.ticket}",
     )
 
 

@@ -10,7 +10,13 @@ CODE_LENGTH = 10  # 31^10 ≈ 8e14 codes
 
 
 def new_query_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    """A uniformly random code: one draw from the OS's generator, written in the code alphabet."""
+    number = secrets.randbelow(len(CODE_ALPHABET) ** CODE_LENGTH)
+    digits = []
+    for _ in range(CODE_LENGTH):
+        number, digit = divmod(number, len(CODE_ALPHABET))
+        digits.append(CODE_ALPHABET[digit])
+    return "".join(digits)
 
 
 def hash_query_code(code: str, secret_key: str) -> str:

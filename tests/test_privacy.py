@@ -89,3 +89,15 @@ def test_a_sqlite_backup_restores_tips_and_photos(sessions, settings, tmp_path, 
     engine.dispose()
     with pytest.raises(backup.BackupError, match="--force"):
         backup.restore(archive, f"sqlite:///{restored_db}", restored_files)
+
+
+def test_query_codes_use_every_symbol_in_every_place_and_do_not_repeat():  # type: ignore[no-untyped-def]
+    from intake.tickets import CODE_ALPHABET, CODE_LENGTH, new_query_code
+
+    codes = [new_query_code() for _ in range(5000)]
+    assert len(set(codes)) == len(codes)
+    assert all(len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET) for code in codes)
+    # A biased generator (a subset of symbols, a fixed place) would leave some symbol out of some place;
+    # for a uniform one the chance of that in 5,000 codes is below 1e-60.
+    for place in range(CODE_LENGTH):
+        assert {code[place] for code in codes} == set(CODE_ALPHABET)
