@@ -21,8 +21,11 @@ class OwnTip:
     received_at: datetime
 
 
-def citizen_actor(telegram_user_id: int) -> Actor:
-    return Actor(label=f"telegram:{telegram_user_id}")
+# The audit trail says a citizen acted through Telegram, never which account: every staff member who may
+# read a tip's history (departments included, through the API) would otherwise see the reporter's
+# Telegram id, and it would outlive `hotline retention`. The tip's reporter row already links the two.
+TELEGRAM_CITIZEN = Actor(label="telegram")
+
 
 
 def _own_tip(session: Session, telegram_user_id: int, ticket: str) -> Tip:
@@ -67,4 +70,4 @@ def rate_own_tip(session: Session, telegram_user_id: int, tip_id: int, value: st
     )
     if tip is None:
         raise NotFound("未找到您的这条举报", "tip_not_found")
-    return record_satisfaction(session, citizen_actor(telegram_user_id), tip_id, value)
+    return record_satisfaction(session, TELEGRAM_CITIZEN, tip_id, value)

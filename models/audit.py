@@ -16,7 +16,7 @@ class AuditEvent(Base):
     tip_id: Mapped[int | None] = mapped_column(ForeignKey("tips.id"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    actor: Mapped[str] = mapped_column(String(80))  # "user:3", "citizen", "telegram:123", "system"
+    actor: Mapped[str] = mapped_column(String(80))  # "user:3", "citizen", "telegram", "system"
     action: Mapped[str] = mapped_column(String(40), index=True)
     # Whether a citizen may see this event on the status page (no staff names, no internal notes).
     public: Mapped[bool] = mapped_column(default=False)

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from models import Base, migrate
 from models.db import make_engine
@@ -50,3 +51,25 @@ def test_every_migration_goes_down_and_up_again(empty_url: str) -> None:
         engine.dispose()
     assert set(Base.metadata.tables) <= tables
     assert {"ix_tips_queue_open", "ix_tips_triage_pending"} <= indexes
+
+
+def test_upgrading_removes_telegram_ids_from_earlier_audit_events(empty_url: str) -> None:
+    migrate.upgrade(empty_url, "0008_triage_pending_index")
+    engine = create_engine(empty_url)
+    insert_event = text(
+        "INSERT INTO audit_events (actor, action, public, detail, created_at) "
+        "VALUES (:actor, 'rated', true, '{}', CURRENT_TIMESTAMP)"
+    )
+    try:
+        with engine.begin() as conn:
+            for actor in ("telegram:424242", "user:3 via telegram:-100123", "citizen"):
+                conn.execute(insert_event, {"actor": actor})
+        migrate.upgrade(empty_url)
+        with engine.connect() as conn:
+            actors = sorted(conn.execute(text("SELECT actor FROM audit_events")).scalars())
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text("UPDATE audit_events SET actor = 'x'"))  # and the trail is append-only again
+    finally:
+        engine.dispose()
+    # A staff member's linked chat (user:…) is not a reporter's identity and stays.
+    assert actors == ["citizen", "telegram", "user:3 via telegram:-100123"]

@@ -8,7 +8,7 @@ from triage.errors import Forbidden
 
 @dataclass(frozen=True)
 class Actor:
-    label: str  # written into audit events: "user:3", "citizen", "telegram:123", "system"
+    label: str  # written into audit events: "user:3", "citizen", "telegram", "system"
     user_id: int | None = None
     role: str | None = None
     department_code: str | None = None

@@ -1,8 +1,11 @@
 """After the report: status queries, the dispatch and closure notices, and the 回访 buttons."""
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.audit import AuditEvent
 from models.db import unit_of_work
 from models.outbox import OutboxMessage
 from models.tips import Tip
@@ -88,6 +91,10 @@ def test_report_status_closure_notice_and_satisfaction(bot: BotRunner) -> None:
         assert tip.satisfaction == "满意"
         sent = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_kind == "reporter")).all()
         assert {m.status for m in sent} == {"sent"}
+        # The audit trail (which departments may read) says "through Telegram", never which account.
+        events = session.scalars(select(AuditEvent)).all()
+        assert any(e.action == "rated" and e.actor == "telegram" for e in events)
+        assert not any(str(CITIZEN) in e.actor + json.dumps(e.detail) for e in events)
 
 
 def test_only_the_reporter_can_rate(bot: BotRunner, settings) -> None:  # type: ignore[no-untyped-def]
