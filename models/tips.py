@@ -49,6 +49,11 @@ class Reporter(Base):
 class Tip(Base):
     __tablename__ = "tips"
 
+    @property
+    def clock_started_at(self) -> datetime:
+        """Where the handling deadlines count from: the receipt, or the latest reopening (重办)."""
+        return self.reopened_at or self.received_at
+
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket: Mapped[str] = mapped_column(String(24), unique=True)
     query_code_hash: Mapped[str] = mapped_column(String(64))
@@ -74,6 +79,8 @@ class Tip(Base):
     result_summary: Mapped[str | None] = mapped_column(Text)  # what the citizen is told at closing
     satisfaction: Mapped[str | None] = mapped_column(String(10))  # 满意 / 基本满意 / 不满意 (回访)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # 重办: the handling deadlines of the new round count from here, not from the first receipt.
+    reopened_at: Mapped[datetime | None]
     dispatched_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]  # completion due date of the whole order

@@ -148,7 +148,7 @@ class WorkOrderMachine(RuleBasedStateMachine):
     @rule(action=st.sampled_from(["reopen", "rate"]))
     def after_closing(self, action: str) -> None:
         if action == "reopen":
-            self._act(lambda s: wo.reopen(s, self.dispatcher, self.tip_id, "市民不满意"))
+            self._act(lambda s: wo.reopen(s, self.dispatcher, self.tip_id, "市民不满意", TZ))
         else:
             self._act(lambda s: wo.record_satisfaction(s, CITIZEN, self.tip_id, "不满意"))
 

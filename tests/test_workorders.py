@@ -203,3 +203,32 @@ def test_audit_events_cannot_be_changed_or_deleted(db, sessions, settings):  # t
         db.flush()
     db.rollback()
     assert db.scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
+def test_a_reopened_tip_gets_a_new_round_of_deadlines(db, sessions, settings, staff):  # type: ignore[no-untyped-def]
+    receipt = make_tip(sessions, settings)
+    ids = _dispatch(db, staff, receipt)
+    for dept, code in (("miit", "miit"), ("gov", "gov-441622")):
+        wo.sign(db, staff[dept], ids[code])
+        wo.reply(db, staff[dept], ids[code], "已核查处理")
+        wo.approve(db, staff["dispatcher"], ids[code])
+    db.commit()
+    tip = db.get(Tip, receipt.tip_id)
+    first_due, rectification = tip.due_at, tip.rectification_due
+    wo.record_satisfaction(db, actor_citizen(), tip.id, "不满意")
+    db.commit()
+
+    later = utcnow() + timedelta(days=60)  # the first round's dates are long past by now
+    wo.reopen(db, staff["dispatcher"], tip.id, "市民反映仍在生产", TZ, now=later)
+    db.commit()
+    tip = db.get(Tip, receipt.tip_id)
+    assert tip.status == "received" and tip.reopened_at == later
+    assert tip.due_at > later > first_due  # back in the queue, not overdue at once
+
+    assignments = wo.dispatch(db, staff["dispatcher"], tip.id, tech_order(), TZ, now=later)
+    db.commit()
+    tip = db.get(Tip, receipt.tip_id)
+    # A full completion period from the reopening (15 working days, i.e. three weeks or more).
+    assert all(a.due_at >= later + timedelta(days=20) for a in assignments if a.lead)
+    assert tip.due_at >= later + timedelta(days=20)
+    assert tip.rectification_due == rectification  # the enterprise's legal window does not restart

@@ -176,7 +176,7 @@ def dispatch(
     if unknown:
         raise ValidationFailed(f"未知的承办单位：{'、'.join(unknown)}", "unknown_department")
 
-    due = deadlines_for(order.category, order.subtype, order.urgent, tip.received_at, now, tz, cat)
+    due = deadlines_for(order.category, order.subtype, order.urgent, tip.clock_started_at, now, tz, cat)
     previous_round = (
         session.scalar(select(func.max(Assignment.round)).where(Assignment.tip_id == tip.id)) or 0
     )
@@ -207,7 +207,8 @@ def dispatch(
     tip.status = TipStatus.dispatched
     tip.dispatched_at = now
     tip.due_at = due.complete_due
-    tip.rectification_due = due.rectification_due
+    # The enterprise's rectification window is a legal period from the first report: a 重办 does not restart it.
+    tip.rectification_due = tip.rectification_due if tip.reopened_at else due.rectification_due
     session.flush()
     enterprise_uscc = tip.enterprise.uscc if tip.enterprise else None
     session.add(
@@ -294,14 +295,26 @@ def merge(
 
 
 def reopen(
-    session: Session, actor: Actor, tip_id: int, reason: str, expected_version: int | None = None
+    session: Session,
+    actor: Actor,
+    tip_id: int,
+    reason: str,
+    tz: ZoneInfo,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Tip:
-    """重办: the dispatcher accepts an unsatisfied callback; the tip goes back to the queue."""
+    """重办: the dispatcher accepts an unsatisfied callback; the tip goes back to the queue.
+
+    A new handling round: its deadlines count from now (the first round's dates are long past), so the
+    queue does not show it overdue at once and the new assignments get their full time.
+    """
     require_dispatcher(actor)
     reason = required_reason(reason, "重办原因")
+    now = now or utcnow()
     tip = lock_tip(session, tip_id, expected_version)
     _require_state(tip.status, [TipStatus.closed], "只有已办结的工单可以重办")
-    tip.status, tip.closed_at = TipStatus.received, None
+    tip.status, tip.closed_at, tip.reopened_at = TipStatus.received, None, now
+    tip.due_at = provisional_due(now, tz, tip.urgent)
     audit.record(session, actor, "reopened", tip_id=tip.id, public=True, reason=reason)
     return tip
 
@@ -440,7 +453,7 @@ def return_(
             other.status = AssignmentStatus.cancelled
             _notify_department(session, other, "assignment_cancelled", tip)
         tip.status, tip.dispatched_at = TipStatus.received, None
-        tip.due_at = provisional_due(tip.received_at, tz, tip.urgent)
+        tip.due_at = provisional_due(tip.clock_started_at, tz, tip.urgent)
         audit.record(session, actor, "back_to_queue", tip_id=tip.id, public=True)
     _notify_dispatchers(session, "assignment_returned", tip, assignment_id=a.id, reason=reason)
     return a

@@ -113,7 +113,7 @@ def reopen(
     version: Version = None,
 ) -> RedirectResponse:
     with unit_of_work(state.sessions) as db:
-        workorders.reopen(db, actor, tip_id, reason, version)
+        workorders.reopen(db, actor, tip_id, reason, state.settings.tz, version)
     return done(request, _tip_url(tip_id), "已重办，工单回到分拣队列，请重新派单")
 
 
