@@ -169,11 +169,11 @@ def classifier_eval(
     and the plain TF-IDF + LinearSVC baseline trained on tips_train.jsonl, scored on the same file."""
     from triage.classifier.baseline import score_baseline
     from triage.classifier.evaluation import evaluate, read_gold
-    from triage.classifier.training import SHIPPED_TRAINING, read_labelled
+    from triage.classifier.training import REAL_TRAINING, read_labelled
 
     rows = read_gold(file)
     report = evaluate(_engine_for_eval(Settings(), model), rows)
-    plain = score_baseline(read_labelled(baseline_train or SHIPPED_TRAINING[0]), rows)
+    plain = score_baseline(read_labelled(baseline_train or REAL_TRAINING), rows)
     if as_json:
         typer.echo(json.dumps({**asdict(report), "baseline": asdict(plain)}, ensure_ascii=False, indent=1))
         return
