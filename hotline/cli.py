@@ -1,6 +1,8 @@
 """The `hotline` command: serve, db upgrade, users, demo data, and the triage commands."""
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from digest.scheduler import start_scheduler
 from hotline import backup
-from hotline.observability import configure_logging
+from hotline.observability import LOG_CONFIG, MULTIPROCESS_ENV, configure_logging
 from hotline.settings import Settings
 from models import crypto, migrate
 from models.db import make_engine, make_sessionmaker, unit_of_work
@@ -157,16 +159,25 @@ def serve(
         # In the supervising process: one scheduler per `hotline serve`, whatever the worker count;
         # several servers are safe too, since every job run claims its key in the database first.
         start_scheduler(settings)
-    uvicorn.run(
-        "hotline.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,  # keep the JSON log lines of hotline.observability
-        access_log=False,  # RequestContext writes one line per request, without query strings
-        proxy_headers=True,
-    )
+    metrics_dir = None
+    if workers > 1 and not os.environ.get(MULTIPROCESS_ENV):
+        # A fresh directory per server: counts from an earlier run must not be added in.
+        metrics_dir = tempfile.mkdtemp(prefix="hotline-metrics-")
+        os.environ[MULTIPROCESS_ENV] = metrics_dir  # inherited by the workers uvicorn starts
+    try:
+        uvicorn.run(
+            "hotline.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=LOG_CONFIG,  # the JSON log lines of hotline.observability, in every worker
+            access_log=False,  # RequestContext writes one line per request, without query strings
+            proxy_headers=True,
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

@@ -7,6 +7,8 @@ not end up in logs.
 import contextvars
 import json
 import logging
+import logging.config
+import os
 import re
 import secrets
 import time
@@ -15,6 +17,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,12 +49,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+# JSON lines on stderr for this process and, passed to uvicorn as its `log_config`, for every worker
+# process it starts (a worker is a new interpreter: logging set up in the parent does not reach it).
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "hotline.observability.JsonFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["stderr"], "level": "INFO"},
+}
+
+
+def configure_logging() -> None:
+    logging.config.dictConfig(LOG_CONFIG)
 
 
 def route_template(scope: Scope) -> str:
@@ -60,8 +70,14 @@ def route_template(scope: Scope) -> str:
     return str(getattr(route, "path", None) or "unmatched")
 
 
+# Set (by `hotline serve --workers N`, or by whoever runs several servers) to a directory shared by the
+# worker processes, before they start: each writes its request counts there, and a scrape of any worker
+# adds up all of them (prometheus_client's multiprocess mode).
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
 class Metrics:
-    """Per-process request metrics, plus database gauges computed when /metrics is scraped."""
+    """Request metrics of every worker, plus database gauges computed when /metrics is scraped."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.registry = CollectorRegistry()
@@ -78,10 +94,17 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
-        self.registry.register(DatabaseGauges(sessions))
+        self.gauges = DatabaseGauges(sessions)
+        self.registry.register(self.gauges)
 
     def render(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        shared = os.environ.get(MULTIPROCESS_ENV)
+        if not shared:  # one process: its own counts are all the counts
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=shared)
+        registry.register(self.gauges)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
 class DatabaseGauges(Collector):

@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 
+import httpx
+
 from hotline.observability import JsonFormatter
+from tests.faults.process import HotlineProcess
 
 
 def test_metrics_count_requests_and_read_the_queue_from_the_database(server):  # type: ignore[no-untyped-def]
@@ -75,3 +78,30 @@ def test_a_command_without_a_database_says_so_in_one_line(tmp_path):  # type: ig
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "无法打开或连接数据库" in done.stdout and "Traceback" not in done.stdout + done.stderr
+
+
+def _count(metrics: str, route: str) -> float:
+    """hotline_http_requests_total of one route, all methods and statuses together."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("hotline_http_requests_total{") and f'route="{route}"' in line
+    )
+
+
+def test_metrics_add_up_the_requests_of_every_worker(settings):  # type: ignore[no-untyped-def]
+    server = HotlineProcess(settings, workers=2)
+    server.start()
+    try:
+        server.wait_for_log("Application startup complete", times=2)  # both workers serve
+        before = _count(httpx.get(server.url + "/metrics").text, "/favicon.ico")
+        for _ in range(40):  # a new connection each time: the kernel spreads them over the workers
+            assert httpx.get(server.url + "/favicon.ico").status_code == 204
+        scrapes = {_count(httpx.get(server.url + "/metrics").text, "/favicon.ico") for _ in range(10)}
+    finally:
+        server.stop()
+    # Whichever worker answers the scrape, it reports the requests of both.
+    assert scrapes == {before + 40}
+    # And both workers write the JSON request log (a worker is a new process: it needs its own set-up).
+    lines = [json.loads(line) for line in server.log_path.read_text().splitlines() if line.startswith("{")]
+    assert sum(1 for e in lines if e["logger"] == "hotline.access" and "/favicon.ico" in e["message"]) >= 40

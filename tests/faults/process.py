@@ -25,9 +25,10 @@ def free_port() -> int:
 
 
 class HotlineProcess:
-    """One `hotline serve --workers 1 --no-scheduler` on a fixed loopback port, with per-IP limits off."""
+    """One `hotline serve --no-scheduler` (1 worker unless told) on a fixed loopback port, per-IP limits off."""
 
-    def __init__(self, settings: Settings, database_url: str | None = None) -> None:
+    def __init__(self, settings: Settings, database_url: str | None = None, workers: int = 1) -> None:
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -47,7 +48,7 @@ class HotlineProcess:
     def start(self) -> None:
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [*HOTLINE, "serve", "--workers", "1", "--no-scheduler", "--port", str(self.port)],
+            [*HOTLINE, "serve", "--workers", str(self.workers), "--no-scheduler", "--port", str(self.port)],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,
@@ -71,6 +72,14 @@ class HotlineProcess:
             except httpx.TransportError:
                 time.sleep(0.05)
         raise RuntimeError("hotline serve did not start in time")
+
+    def wait_for_log(self, text: str, times: int = 1, timeout: float = START_TIMEOUT) -> None:
+        """Wait until the server's log holds `text` at least `times` times (e.g. once per worker)."""
+        deadline = time.monotonic() + timeout
+        while self.log_path.read_text(errors="replace").count(text) < times:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{text!r} not logged {times} times: {self.log_path.read_text()}")
+            time.sleep(0.05)
 
     def kill9(self) -> None:
         """SIGKILL the whole server (no shutdown handler runs, connections drop mid-request)."""
