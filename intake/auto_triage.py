@@ -165,7 +165,9 @@ def store_results(session: Session, results: Sequence[Result], tz: ZoneInfo) -> 
             select(Tip.id)
             .where(Tip.id.in_(ids), Tip.triage_state == TriageState.pending)
             .order_by(Tip.id)
-            .with_for_update()
+            # FOR NO KEY UPDATE: the lock the UPDATE takes anyway; rows that reference these tips (audit
+            # events, assignments) can still be inserted meanwhile.
+            .with_for_update(key_share=True)
         )
     )
     todo = [(tip, result) for tip, result in results if tip.id in pending]

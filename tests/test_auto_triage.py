@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import func, select, text, update
 
 from intake.auto_triage import BackgroundTriage, StoredTip, inline_triage, store_results, triage_tips
 from intake.service import TipSubmission, submit
@@ -16,6 +17,8 @@ from models.db import unit_of_work
 from models.register import Enterprise
 from models.tips import Tip
 from tests.factories import TZ, intake_config, make_tip
+from triage import audit
+from triage.actors import SYSTEM
 
 
 @dataclass
@@ -155,6 +158,23 @@ def test_a_suggestion_is_stored_once_and_never_over_a_finished_triage(sessions, 
     db.rollback()
     assert db.get(Tip, receipt.tip_id).category == "env"
     assert _count(db, "triaged", receipt.tip_id) == 1
+
+
+def test_storing_a_batch_does_not_hold_up_events_about_its_tips(sessions, settings, db):  # type: ignore[no-untyped-def]
+    """While a batch is being stored, a dispatcher's action on one of its tips may still write the audit
+    event that references it (PostgreSQL row locks; SQLite has one writer anyway)."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter")
+    receipt = make_tip(sessions, settings)
+    tip = db.get(Tip, receipt.tip_id)
+    stored = StoredTip(tip.id, tip.text, tip.place, tip.enterprise_name, tip.channel, tip.received_at)
+    db.rollback()
+    with unit_of_work(sessions) as batch:
+        store_results(batch, [(stored, _Result("env").to_dict())], TZ)  # its locks are held until commit
+        with unit_of_work(sessions) as other:
+            other.execute(text("SET LOCAL lock_timeout = '2s'"))
+            audit.record(other, SYSTEM, "reporter_viewed", tip_id=tip.id)  # would wait for the batch
+    assert _count(db, "reporter_viewed", tip.id) == 1
 
 
 def test_inline_triage_runs_before_submit_returns(sessions, settings, db):  # type: ignore[no-untyped-def]
