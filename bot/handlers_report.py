@@ -327,7 +327,7 @@ async def _download_photos(context: Context, file_ids: list[str]) -> list[bytes]
 def _submit_limited(svc: BotServices, submission: TipSubmission) -> Receipt:
     """Count the submission against the Telegram user's rate limit, then submit."""
     with unit_of_work(svc.sessions) as session:
-        hit(session, TELEGRAM_SUBMIT, f"tg:{submission.telegram_user_id}")
+        hit(session, TELEGRAM_SUBMIT, f"tg:{submission.telegram_user_id}", svc.intake.secret_key)
     return submit(svc.sessions, submission, svc.intake, triage=svc.triage)
 
 

@@ -1,6 +1,8 @@
 """Rate limits per client (IP address or Telegram user), counted in the database so that every worker
 process shares them. Fixed windows: simple, and exact enough to stop floods and code guessing."""
 
+import hashlib
+import hmac
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,11 +34,18 @@ STATUS_QUERY = Limit("status", 60, 3600, "查询过于频繁，请稍后再试")
 TELEGRAM_SUBMIT = Limit("tg-submit", 10, 3600, "您提交得太频繁了，请一小时后再试")
 
 
-def hit(session: Session, limit: Limit, client: str, now: datetime | None = None) -> int:
+def client_key(limit: Limit, client: str, secret_key: str) -> str:
+    """What the counter row stores: a keyed hash, never the address or the Telegram user id itself
+    (a copy of the database must not tell who submitted when)."""
+    digest = hmac.new(secret_key.encode(), client.encode(), hashlib.sha256).hexdigest()[:40]
+    return f"{limit.name}:{digest}"
+
+
+def hit(session: Session, limit: Limit, client: str, secret_key: str, now: datetime | None = None) -> int:
     """Count one use by `client`; raise RateLimited past the limit. Returns the count in this window."""
     ts = int((now or utcnow()).timestamp())
     window = ts - ts % limit.window_seconds
-    key = f"{limit.name}:{client}"[:120]
+    key = client_key(limit, client, secret_key)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(RateCounter)
@@ -55,14 +64,16 @@ def hit(session: Session, limit: Limit, client: str, now: datetime | None = None
 def per_ip(limit: Limit) -> Callable[[Request], Awaitable[None]]:
     """A FastAPI dependency counting one use per client address (behind a proxy: the forwarded one)."""
 
-    def count(sessions: sessionmaker[Session], client: str) -> None:
+    def count(sessions: sessionmaker[Session], client: str, secret_key: str) -> None:
         with unit_of_work(sessions) as session:
-            hit(session, limit, client)
+            hit(session, limit, client, secret_key)
 
     async def dependency(request: Request) -> None:
         if not request.app.state.settings.rate_limits:
             return
         client = request.client.host if request.client else "unknown"
-        await run_in_threadpool(count, request.app.state.sessions, client)
+        await run_in_threadpool(
+            count, request.app.state.sessions, client, request.app.state.settings.secret_key
+        )
 
     return dependency

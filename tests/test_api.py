@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models.audit import AuditEvent
+from models.ratelimit import RateCounter
 from models.tips import Reporter, Tip
 from tests.factories import make_token, make_user
 
@@ -286,6 +287,9 @@ def test_a_flood_from_one_address_is_rate_limited_with_a_clear_message(server, d
     assert "频繁" in refused.json()["message"]
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Tip)) == SUBMIT.count
+    # The counters never store the address itself.
+    keys = list(db.scalars(select(RateCounter.key)))
+    assert keys and not any("127.0.0.1" in key for key in keys)
 
 
 def test_framework_errors_speak_our_format(server, tokens):  # type: ignore[no-untyped-def]

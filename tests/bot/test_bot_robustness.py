@@ -14,6 +14,7 @@ from telegram.ext import Application, Job
 from bot.services import SERVICES_KEY
 from models.bot import BotState
 from models.db import make_engine, make_sessionmaker
+from models.ratelimit import RateCounter
 from models.tips import Attachment, Tip
 from tests.bot.fake_telegram import UpdateFactory
 from tests.bot.harness import CITIZEN, Bot, BotRunner, jpeg
@@ -294,3 +295,6 @@ def test_a_telegram_user_flooding_reports_is_told_to_wait(bot: BotRunner) -> Non
 
     bot.run(story)
     assert _count(bot.sessions, Tip) == TELEGRAM_SUBMIT.count
+    with bot.sessions() as session:  # the counters never store the Telegram user id itself
+        keys = list(session.scalars(select(RateCounter.key)))
+    assert keys and not any(str(CITIZEN) in key for key in keys)
