@@ -12,17 +12,15 @@ import argparse
 import os
 import statistics
 import time
-import uuid
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
 
 from digest.figures import weekly_digest
 from digest.week import IsoWeek
 from digest.weekly import generate
 from models import migrate
-from models.db import make_engine, make_sessionmaker, unit_of_work
+from models.db import make_engine, make_sessionmaker, scratch_database, unit_of_work
 from triage.departments import sync_departments
 from triage.routing import catalogue
 
@@ -83,14 +81,6 @@ ANALYZE;
 """
 
 
-def create_database(server_url: str) -> tuple[str, Any]:
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False), admin
-
-
 def timed(fn: Any, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
@@ -107,8 +97,7 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("HOTLINE_BENCH_POSTGRES_URL", DEFAULT_URL))
     args = parser.parse_args()
 
-    url, admin = create_database(args.url)
-    try:
+    with scratch_database(args.url, "hotline_bench") as url:
         migrate.upgrade(url)
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
@@ -173,10 +162,6 @@ def main() -> None:
         ratio = digest_s / bare_s
         verdict = "OK" if ratio <= 1.5 and digest_s <= 2.0 else "OVER TARGET"
         print(f"ratio {ratio:.2f}x (target <= 1.5x, <= 2 s): {verdict}")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

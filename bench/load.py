@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,11 +37,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from bench.load_client import PhaseResult, RequestSpec, process_cpu, run_phase
 from bench.load_data import fill, sample_texts
+from models.db import scratch_database
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,21 +57,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new PostgreSQL database for this run, dropped afterwards whatever happens."""
-    name = f"hotline_load_{uuid.uuid4().hex[:8]}"
-    admin: Engine = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
@@ -255,22 +240,23 @@ async def phases(
     return figures
 
 
+def _scalar(database_url: str, sql: str) -> int:
+    """One number from the database, on a connection of its own (the bench keeps none open)."""
+    engine = create_engine(make_url(database_url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(sql)).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def database_sessions(database_url: str) -> int:
     """Connections ever opened to the database (PostgreSQL counts them as they close).
 
     A phase that opens many means the workers' pools are too small and each request pays for a new
     server process.
     """
-    engine = create_engine(make_url(database_url), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            return int(
-                conn.execute(
-                    text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
-                ).scalar_one()
-            )
-    finally:
-        engine.dispose()
+    return _scalar(database_url, "SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
 
 
 def triage_catch_up(database_url: str, server_pid: int, result: PhaseResult) -> dict[str, Any]:
@@ -281,18 +267,11 @@ def triage_catch_up(database_url: str, server_pid: int, result: PhaseResult) -> 
     """
     cpu0, _ = process_cpu(server_pid)
     started = time.perf_counter()
-    engine = create_engine(make_url(database_url), poolclass=NullPool)
-    try:
-        while True:
-            with engine.connect() as conn:
-                waiting = conn.execute(
-                    text("SELECT count(*) FROM tips WHERE triage_state = 'pending'")
-                ).scalar_one()
-            if not waiting or time.perf_counter() - started > TRIAGE_CATCH_UP_LIMIT:
-                break
-            time.sleep(0.1)
-    finally:
-        engine.dispose()
+    while True:
+        waiting = _scalar(database_url, "SELECT count(*) FROM tips WHERE triage_state = 'pending'")
+        if not waiting or time.perf_counter() - started > TRIAGE_CATCH_UP_LIMIT:
+            break
+        time.sleep(0.1)
     lag = time.perf_counter() - started
     cpu1, _ = process_cpu(server_pid)
     per_tip = (result.server_cpu + cpu1 - cpu0) / max(1, result.ok) * 1000
@@ -350,7 +329,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     data_dir = Path(tempfile.mkdtemp(prefix="hotline-load-"))
     try:
-        with fresh_database(args.url) as url:
+        with scratch_database(args.url, "hotline_load") as url:
             env = {
                 **os.environ,
                 "HOTLINE_DATABASE_URL": url,

@@ -27,7 +27,6 @@ class OwnTip:
 TELEGRAM_CITIZEN = Actor(label="telegram")
 
 
-
 def _own_tip(session: Session, telegram_user_id: int, ticket: str) -> Tip:
     tip = session.scalar(
         select(Tip)

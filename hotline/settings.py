@@ -19,8 +19,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str = ""  # default: SQLite under data_dir
-    # Connections each process keeps open to PostgreSQL (one request may hold two: the ticket counter
-    # takes its own short transaction), so 4 workers x 10 stay well under max_connections (100).
+    # Connections each process keeps open to PostgreSQL (a request holds one, the triage thread one), so
+    # 4 workers x 10 stay well under max_connections (100).
     db_pool_size: int = 10
     # Demo mode allows a built-in secret key and loads demo accounts; production must set its own key.
     demo: bool = True

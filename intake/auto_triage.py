@@ -126,12 +126,12 @@ def recent_tips(session: Session, since: datetime, extra: int = 0) -> list["Rece
     return [RecentTip(id=tid, text=text, enterprise_uscc=uscc) for tid, text, uscc in rows]
 
 
-# Built once (the busiest UPDATE): a suggestion is stored only while the tip still waits for triage; an
-# urgent one also shortens the provisional due date of a tip still in the queue; the enterprise is found
-# by its USCC (none: NULL, as before triage).
+# Built once (the busiest UPDATE), run only on tips `store_results` found still pending and locked: an
+# urgent suggestion also shortens the provisional due date of a tip still in the queue; the enterprise is
+# found by its USCC (none: NULL, as before triage).
 _STORE_SUGGESTION = (
     update(Tip)
-    .where(Tip.id == bindparam("tip_id"), Tip.triage_state == TriageState.pending)
+    .where(Tip.id == bindparam("tip_id"))
     .values(
         analysis=bindparam("analysis", type_=Tip.analysis.type),
         triage_state=TriageState.done,
@@ -156,7 +156,7 @@ def store_results(session: Session, results: Sequence[Result], tz: ZoneInfo) -> 
 
     Only tips still waiting for triage are written, so a dispatcher's decision (or a second worker that
     swept the same orphan) is never overwritten: they are locked first, in id order (two workers never
-    deadlock). Then one UPDATE per kind and one INSERT of the audit events for the whole batch, each sent
+    deadlock; on SQLite the unit of work's write lock does the same). Then one UPDATE per kind and one INSERT of the audit events for the whole batch, each sent
     as a single executemany.
     """
     ids = sorted(tip.id for tip, _ in results)
@@ -179,7 +179,7 @@ def store_results(session: Session, results: Sequence[Result], tz: ZoneInfo) -> 
     if failed:
         conn.execute(
             update(Tip)
-            .where(Tip.id.in_(failed), Tip.triage_state == TriageState.pending)
+            .where(Tip.id.in_(failed))
             .values(triage_state=TriageState.failed, version=Tip.version + 1)
         )
     events = [

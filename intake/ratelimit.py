@@ -1,8 +1,6 @@
 """Rate limits per client (IP address or Telegram user), counted in the database so that every worker
 process shares them. Fixed windows: simple, and exact enough to stop floods and code guessing."""
 
-import hashlib
-import hmac
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.tickets import keyed_hash
 from models.base import utcnow
 from models.db import unit_of_work
 from models.ratelimit import RateCounter
@@ -37,8 +36,7 @@ TELEGRAM_SUBMIT = Limit("tg-submit", 10, 3600, "您提交得太频繁了，请�
 def client_key(limit: Limit, client: str, secret_key: str) -> str:
     """What the counter row stores: a keyed hash, never the address or the Telegram user id itself
     (a copy of the database must not tell who submitted when)."""
-    digest = hmac.new(secret_key.encode(), client.encode(), hashlib.sha256).hexdigest()[:40]
-    return f"{limit.name}:{digest}"
+    return f"{limit.name}:{keyed_hash(client, secret_key)[:40]}"
 
 
 def hit(session: Session, limit: Limit, client: str, secret_key: str, now: datetime | None = None) -> int:

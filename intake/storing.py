@@ -50,6 +50,16 @@ def ticket_number(day: str, number: int) -> str:
     return f"{TICKET_PREFIX}{day}-{number:06d}"
 
 
+def _next_number(dialect_insert: Any) -> Any:
+    """The day's counter row upserted (concurrent submissions never get the same number), returning it."""
+    return (
+        dialect_insert(TicketCounter)
+        .values(day=bindparam("day"), last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1})
+        .returning(TicketCounter.last)
+    )
+
+
 def store_submission(sessions: sessionmaker[Session], rows: SubmissionRows) -> tuple[int, str]:
     """Write the rows; returns the new tip's id and ticket number. Raises and writes nothing on failure."""
     engine = sessions.kw["bind"]
@@ -97,13 +107,7 @@ def _submission_statement(
 
     Built once per shape (how many photos); SQLAlchemy caches the compiled SQL.
     """
-    counter = (
-        pg_insert(TicketCounter)
-        .values(day=bindparam("day"), last=1)
-        .on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1})
-        .returning(TicketCounter.last)
-        .cte("counter")
-    )
+    counter = _next_number(pg_insert).cte("counter")
     reporter = (
         insert(Reporter)
         .values(dict(zip(reporter_cols, _params("r", Reporter, reporter_cols), strict=True)))
@@ -111,7 +115,10 @@ def _submission_statement(
         .cte("reporter")
     )
     ticket = func.concat(
-        TICKET_PREFIX, bindparam("ticket_day", type_=String), "-", func.lpad(cast(counter.c.last, String), 6, "0")
+        TICKET_PREFIX,
+        bindparam("ticket_day", type_=String),
+        "-",
+        func.lpad(cast(counter.c.last, String), 6, "0"),
     )
     tip = (
         insert(Tip)
@@ -146,12 +153,7 @@ def _child_insert(table: Any, prefix: str, cols: tuple[str, ...], tip: Any, afte
 
 # ---- SQLite: plain INSERTs in the caller's write transaction --------------------------------------
 
-_NEXT_NUMBER_SQLITE = (
-    sqlite_insert(TicketCounter)
-    .values(day=bindparam("day"), last=1)
-    .on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1})
-    .returning(TicketCounter.last)
-)
+_NEXT_NUMBER_SQLITE = _next_number(sqlite_insert)
 _INSERT_REPORTER = insert(Reporter).returning(Reporter.id)
 _INSERT_TIP = insert(Tip).returning(Tip.id)
 _INSERT_EVENT = insert(AuditEvent)

@@ -1,4 +1,4 @@
-"""Secret query codes (查询码) and their keyed hashes. Ticket numbers are taken in intake/storing.py."""
+"""Secret query codes (查询码) and keyed hashes. Ticket numbers are taken in intake/storing.py."""
 
 import hashlib
 import hmac
@@ -19,10 +19,14 @@ def new_query_code() -> str:
     return "".join(digits)
 
 
+def keyed_hash(value: str, secret_key: str) -> str:
+    """HMAC-SHA256 with the server's secret key: what is stored instead of a secret or an identifier, so
+    that a copy of the database reveals neither."""
+    return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
 def hash_query_code(code: str, secret_key: str) -> str:
-    """Only a keyed hash is stored: a database copy does not reveal the codes."""
-    normalised = code.strip().upper()
-    return hmac.new(secret_key.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(code.strip().upper(), secret_key)
 
 
 def query_code_matches(code: str, stored_hash: str, secret_key: str) -> bool:

@@ -11,9 +11,7 @@ import shutil
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,13 +20,12 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.app import create_app
 from hotline.settings import Settings
 from models import Base, crypto, migrate
-from models.db import make_engine, make_sessionmaker, unit_of_work
+from models.db import make_engine, make_sessionmaker, scratch_database, unit_of_work
 from triage.departments import sync_departments
 from triage.routing import catalogue
 
@@ -52,21 +49,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@contextmanager
-def fresh_pg_database(server: str, prefix: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database on `server`, dropped afterwards whatever happens."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def pg_server_or_skip() -> str:
     server = _pg_server_url()
     if not server:
@@ -76,7 +58,7 @@ def pg_server_or_skip() -> str:
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
-    with fresh_pg_database(pg_server_or_skip(), "hotline_test") as url:
+    with scratch_database(pg_server_or_skip(), "hotline_test") as url:
         migrate.upgrade(url)
         yield url
 

@@ -93,7 +93,9 @@ def test_the_database_failing_mid_submit_leaves_no_orphan_photos(sessions, setti
     assert not any(settings.attachments_dir.iterdir())
 
 
-def test_a_submission_whose_last_row_fails_leaves_no_reporter_no_tip_and_no_photo(sessions, settings, db, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_submission_whose_last_row_fails_leaves_no_reporter_no_tip_and_no_photo(
+    sessions, settings, db, monkeypatch
+):  # type: ignore[no-untyped-def]
     """The database refuses the `received` event (written last): the ticket, reporter, tip and photos
     written before it in the same statement (PostgreSQL) or transaction (SQLite) are gone too."""
     import intake.service as service

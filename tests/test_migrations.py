@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from models import Base, migrate
-from models.db import make_engine
-from tests.conftest import fresh_pg_database, pg_server_or_skip
+from models.db import make_engine, scratch_database
+from tests.conftest import pg_server_or_skip
 
 
 def test_the_migrated_schema_matches_the_models(db_url: str) -> None:
@@ -30,7 +30,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    with fresh_pg_database(pg_server_or_skip(), "hotline_migrations") as url:
+    with scratch_database(pg_server_or_skip(), "hotline_migrations") as url:
         yield url
 
 

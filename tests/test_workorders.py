@@ -207,7 +207,8 @@ def test_audit_events_cannot_be_changed_or_deleted(db, sessions, settings):  # t
 
 def test_a_reopened_tip_gets_a_new_round_of_deadlines(db, sessions, settings, staff):  # type: ignore[no-untyped-def]
     receipt = make_tip(sessions, settings)
-    ids = _dispatch(db, staff, receipt)
+    energy = {"category": "energy", "subtype": "energy_overuse"}  # has an enterprise rectification window
+    ids = _dispatch(db, staff, receipt, **energy)
     for dept, code in (("miit", "miit"), ("gov", "gov-441622")):
         wo.sign(db, staff[dept], ids[code])
         wo.reply(db, staff[dept], ids[code], "已核查处理")
@@ -215,6 +216,7 @@ def test_a_reopened_tip_gets_a_new_round_of_deadlines(db, sessions, settings, st
     db.commit()
     tip = db.get(Tip, receipt.tip_id)
     first_due, rectification = tip.due_at, tip.rectification_due
+    assert rectification is not None
     wo.record_satisfaction(db, actor_citizen(), tip.id, "不满意")
     db.commit()
 
@@ -225,7 +227,7 @@ def test_a_reopened_tip_gets_a_new_round_of_deadlines(db, sessions, settings, st
     assert tip.status == "received" and tip.reopened_at == later
     assert tip.due_at > later > first_due  # back in the queue, not overdue at once
 
-    assignments = wo.dispatch(db, staff["dispatcher"], tip.id, tech_order(), TZ, now=later)
+    assignments = wo.dispatch(db, staff["dispatcher"], tip.id, tech_order(**energy), TZ, now=later)
     db.commit()
     tip = db.get(Tip, receipt.tip_id)
     # A full completion period from the reopening (15 working days, i.e. three weeks or more).

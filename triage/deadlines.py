@@ -73,16 +73,22 @@ def deadlines_for(
     dispatched_at: datetime,
     tz: ZoneInfo,
     cat: Catalogue | None = None,
+    clock_from: datetime | None = None,
 ) -> Deadlines:
-    """Sign-off and completion due dates of an assignment dispatched now for a tip received earlier."""
+    """Sign-off and completion due dates of an assignment dispatched now for a tip received earlier.
+
+    Completion counts from `clock_from` (a reopened tip's new round, `Tip.clock_started_at`), else from
+    receipt; the enterprise's rectification window always counts from receipt.
+    """
     cat = cat or catalogue()
     limits = cat.limits
+    start = clock_from or received_at
     if urgent:
         sign_due = dispatched_at + timedelta(hours=limits.sign_hours_urgent)
-        complete_due = max(received_at + timedelta(hours=limits.complete_hours_urgent), sign_due)
+        complete_due = max(start + timedelta(hours=limits.complete_hours_urgent), sign_due)
     else:
         sign_due = end_of_working_day(dispatched_at, limits.sign_working_days, tz)
-        complete_due = max(end_of_working_day(received_at, limits.complete_working_days, tz), sign_due)
+        complete_due = max(end_of_working_day(start, limits.complete_working_days, tz), sign_due)
     rule = cat.rule_for(category, subtype)
     rectification = (
         add_months(received_at.astimezone(tz).date(), rule.rectification_months)

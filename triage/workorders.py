@@ -176,7 +176,9 @@ def dispatch(
     if unknown:
         raise ValidationFailed(f"未知的承办单位：{'、'.join(unknown)}", "unknown_department")
 
-    due = deadlines_for(order.category, order.subtype, order.urgent, tip.clock_started_at, now, tz, cat)
+    due = deadlines_for(
+        order.category, order.subtype, order.urgent, tip.received_at, now, tz, cat, tip.clock_started_at
+    )
     previous_round = (
         session.scalar(select(func.max(Assignment.round)).where(Assignment.tip_id == tip.id)) or 0
     )
@@ -207,8 +209,7 @@ def dispatch(
     tip.status = TipStatus.dispatched
     tip.dispatched_at = now
     tip.due_at = due.complete_due
-    # The enterprise's rectification window is a legal period from the first report: a 重办 does not restart it.
-    tip.rectification_due = tip.rectification_due if tip.reopened_at else due.rectification_due
+    tip.rectification_due = due.rectification_due
     session.flush()
     enterprise_uscc = tip.enterprise.uscc if tip.enterprise else None
     session.add(

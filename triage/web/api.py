@@ -273,7 +273,10 @@ def transfer_tip(tip_id: RowId, body: TransferIn, actor: CurrentActor, state: Ap
 @router.post("/tips/{tip_id}/reopen", response_model=TipDetailOut)
 def reopen_tip(tip_id: RowId, body: ReasonIn, actor: CurrentActor, state: AppState) -> TipDetailOut:
     return _tip_action(
-        state, actor, tip_id, lambda s: workorders.reopen(s, actor, tip_id, body.reason, state.settings.tz, body.version)
+        state,
+        actor,
+        tip_id,
+        lambda s: workorders.reopen(s, actor, tip_id, body.reason, state.settings.tz, body.version),
     )
 
 
