@@ -103,18 +103,27 @@ def classifier_cv(
     ],
     folds: Annotated[int, typer.Option(min=2, help="number of stratified folds")] = 5,
     repeats: Annotated[int, typer.Option(min=1, help="pool this many differently shuffled splits")] = 1,
+    by_file: Annotated[
+        bool,
+        typer.Option(
+            "--by-file", help="leave one file out: score every tip of each file with a model of the others"
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
-    """Stratified k-fold CV on the real tips of FILES (composed/written tips only ever in training folds):
-    category/subtype macro-F1, department accuracy, urgency F1, per-subtype F1 and the confused pairs."""
-    from triage.classifier.cv import cross_validate
+    """Stratified k-fold CV on the real tips of FILES (composed/written tips only ever in training folds),
+    or with --by-file each file scored by a model of the others: category/subtype macro-F1, department
+    accuracy, urgency F1, per-subtype F1 and the confused pairs."""
+    from triage.classifier.cv import cross_validate, validate_by_file
     from triage.classifier.training import read_labelled
     from triage.errors import HotlineError
 
     try:
-        report = cross_validate(
-            [tip for path in files for tip in read_labelled(path)], folds, repeats=repeats
-        )
+        sets = [(str(path), read_labelled(path)) for path in files]
+        if by_file:
+            report = validate_by_file(sets)
+        else:
+            report = cross_validate([tip for _, tips in sets for tip in tips], folds, repeats=repeats)
     except HotlineError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(2) from exc
@@ -122,7 +131,7 @@ def classifier_cv(
         typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=1))
         return
     out = Console()
-    table = Table(title=f"subtype F1, {report.folds}-fold CV x{report.repeats} on {report.tips} real tips")
+    table = Table(title=f"subtype F1, {report.scheme}, {report.tips} tips scored")
     table.add_column("subtype")
     table.add_column("F1")
     for label, f1 in report.per_subtype_f1.items():
@@ -136,7 +145,7 @@ def classifier_cv(
             pairs.add_row(gold, predicted, str(count))
         out.print(pairs)
     out.print(
-        f"real tips {report.tips} (+{report.training_only} training-only)  "
+        f"tips scored {report.tips} (+{report.training_only} training-only)  "
         f"category macro-F1 {report.category_macro_f1:.3f}  subtype macro-F1 {report.subtype_macro_f1:.3f}\n"
         f"department {report.department_accuracy:.3f}  urgency F1 {report.urgency_f1:.3f} "
         f"(missed {report.urgent_missed}, false {report.urgent_false})"

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from hotline.cli import app
 from tests.triage.conftest import DATA
 from triage.analysis.linear import TextModel
-from triage.classifier.cv import cross_validate
+from triage.classifier.cv import cross_validate, validate_by_file
 from triage.classifier.training import LabelledTip, build_model, read_labelled
 
 
@@ -69,3 +69,48 @@ def test_too_few_tips_of_a_subtype_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["classifier", "cv", str(path), "--folds", "3"])
 
     assert result.exit_code == 2
+
+
+def test_leave_one_file_out_scores_each_file_with_a_model_that_never_saw_it() -> None:
+    files = [
+        (name, read_labelled(DATA / name))
+        for name in ("tips_train.jsonl", "tips_written.jsonl", "tips_extra.jsonl")
+    ]
+    trained_on: list[set[str]] = []
+
+    def build(tips: Sequence[LabelledTip]) -> TextModel:
+        trained_on.append({t.text for t in tips})
+        return build_model(tips)
+
+    report = validate_by_file(files, build=build)
+
+    texts = {name: {t.text for t in tips} for name, tips in files}
+    # Composed tips only train: two models, one per other file, each without that file's tips.
+    assert len(trained_on) == 2
+    assert not trained_on[0] & texts["tips_train.jsonl"] and texts["tips_written.jsonl"] <= trained_on[0]
+    assert not trained_on[1] & texts["tips_written.jsonl"] and texts["tips_train.jsonl"] <= trained_on[1]
+    assert all(texts["tips_extra.jsonl"] <= seen for seen in trained_on)
+    assert report.tips == len(texts["tips_train.jsonl"]) + len(texts["tips_written.jsonl"])
+    assert report.scheme == "leave one file out"
+    assert 0.6 <= report.subtype_macro_f1 <= report.category_macro_f1 + 0.05
+
+
+def test_the_cli_validates_by_file() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "classifier",
+            "cv",
+            "--by-file",
+            str(DATA / "tips_written.jsonl"),
+            str(DATA / "tips_written_2.jsonl"),
+            "--json",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["tips"] == len(read_labelled(DATA / "tips_written.jsonl")) + len(
+        read_labelled(DATA / "tips_written_2.jsonl")
+    )
+    assert report["category_macro_f1"] >= 0.6
