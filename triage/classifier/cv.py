@@ -3,7 +3,7 @@
 Only real tips are scored: composed and hand-written tips (channels `composed`, `written`) go into every
 training fold and never into a test fold, so the figures say how the model does on what citizens write.
 Each fold trains exactly what `hotline classifier train` would ship (build_model) and classifies with the
-engine's Classifier (model + keyword guard for urgency), so CV measures the shipped decision rules.
+engine's Classifier, so CV measures the shipped decision rules.
 """
 
 from collections import Counter
