@@ -1,13 +1,13 @@
 """How the classifier turns the model's probabilities into a verdict, on a model whose probabilities are set
-by hand: the category from summed subtype probabilities with `other` weighted as the catch-all, and
-urgency from the model alone, whatever words the tip uses."""
+by hand: the category from summed subtype probabilities, and urgency from the model alone, whatever words
+the tip uses."""
 
 import math
 
 import numpy as np
 import pytest
 
-from triage.analysis.classify import OTHER_WEIGHT, URGENT_MODEL_THRESHOLD, Classifier
+from triage.analysis.classify import URGENT_MODEL_THRESHOLD, Classifier
 from triage.analysis.keywords import load_keywords
 from triage.analysis.linear import LinearHead, TextModel
 
@@ -35,18 +35,6 @@ def _classify(model: TextModel, text: str) -> tuple[str, str, bool]:
     rules = load_keywords()
     verdict = Classifier(rules, model, "test").classify(text, rules.scan(text))
     return verdict.category, verdict.subtype, verdict.urgent
-
-
-def test_other_wins_a_close_call_but_not_a_clear_one() -> None:
-    # env 0.45 + 0.05 = 0.5 against other just above 0.5 / OTHER_WEIGHT: a close call, other wins.
-    close = 0.5 / OTHER_WEIGHT + 0.01
-    assert close < 0.5
-    model = _model(
-        {"甲": (0.45, 0.05, close, 0.5 - close), "乙": (0.6, 0.05, 0.3, 0.05)},
-        {"甲": 0.1, "乙": 0.1},
-    )
-    assert _classify(model, "甲")[:2] == ("other", "other")
-    assert _classify(model, "乙")[:2] == ("env", "emission")
 
 
 def test_the_category_is_the_one_whose_subtypes_together_are_most_likely() -> None:

@@ -21,10 +21,6 @@ RULES_FALLBACK = "rules-fallback"
 OTHER = "other"
 URGENT_RULE_SCORE = 6.0  # a danger word (爆炸, 泄漏, 受伤…) and a sign that it is happening now
 URGENT_MODEL_THRESHOLD = 0.35  # chosen by validation (round 6 in triage/data/README.md)
-# `other` (not a campaign matter) is the catch-all: text the model has little to go on, such as a wrong
-# number or a question in English, should land there rather than in the most frequent campaign class. Its
-# probability is weighted by this factor when the category is chosen (chosen by validation, round 6).
-OTHER_WEIGHT = 1.3
 MAX_MODEL_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 8
 
@@ -105,7 +101,7 @@ class Classifier:
         p_category: dict[str, float] = defaultdict(float)
         for cat, p in zip(self._categories, p_subtype.values(), strict=True):
             p_category[cat] += p
-        category = max(p_category, key=lambda c: p_category[c] * (OTHER_WEIGHT if c == OTHER else 1.0))
+        category = max(p_category, key=p_category.__getitem__)
         within = (label for label, cat in zip(p_subtype, self._categories, strict=True) if cat == category)
         subtype = max(within, key=p_subtype.__getitem__).split("/")[1]
         urgent = model.heads["urgent"].probabilities(idx, vals).get("1", 0.0) >= URGENT_MODEL_THRESHOLD
