@@ -20,7 +20,7 @@ from triage.analysis.linear import TextModel
 RULES_FALLBACK = "rules-fallback"
 OTHER = "other"
 URGENT_RULE_SCORE = 6.0  # a danger word (爆炸, 泄漏, 受伤…) and a sign that it is happening now
-URGENT_MODEL_THRESHOLD = 0.35  # chosen by validation (round 6 in triage/data/README.md)
+URGENT_MODEL_THRESHOLD = 0.4  # chosen by validation (rounds 6–8 in triage/data/README.md)
 MAX_MODEL_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 8
 
