@@ -221,19 +221,34 @@ def bench_million(rows: list) -> None:
 
 
 def bench_cli(env: dict[str, str]) -> None:
-    """`hotline triage` throughput on the held-out tips repeated, against the configured database."""
-    lines = [line for line in TIPS.read_text(encoding="utf-8").splitlines() if line.strip()] * 10
-    t = time.perf_counter()
-    done = subprocess.run(
-        [_hotline(), "triage"], input="\n".join(lines), capture_output=True, text=True, cwd=ROOT, env=env
-    )
-    took = time.perf_counter() - t
-    out = [line for line in done.stdout.splitlines() if line.strip()]
-    if done.returncode or len(out) != len(lines):
-        print(f"hotline triage failed ({done.returncode}): {done.stderr[-300:]}")
+    """`hotline triage` throughput on every labelled tip of the project (distinct texts: nothing is served
+    from a cache), against the configured database; the target is per second after start-up, so a one-tip
+    run is timed too and its time taken off."""
+    lines = [
+        line
+        for path in sorted(TIPS.parent.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+    def run(batch: list[str]) -> float | None:
+        t = time.perf_counter()
+        done = subprocess.run(
+            [_hotline(), "triage"], input="\n".join(batch), capture_output=True, text=True, cwd=ROOT, env=env
+        )
+        took = time.perf_counter() - t
+        out = [line for line in done.stdout.splitlines() if line.strip()]
+        if done.returncode or len(out) != len(batch):
+            print(f"hotline triage failed ({done.returncode}): {done.stderr[-300:]}")
+            return None
+        return took
+
+    startup, took = run(lines[:1]), run(lines)
+    if startup is None or took is None:
         return
     print(
-        f"hotline triage: {len(lines)} tips in {took:.2f} s incl. start-up -> {len(lines) / took:.0f} tips/s"
+        f"hotline triage: {len(lines)} tips in {took:.2f} s incl. start-up -> {len(lines) / took:.0f} tips/s; "
+        f"after start-up ({startup:.2f} s for one tip) -> {(len(lines) - 1) / (took - startup):.0f} tips/s"
     )
 
 

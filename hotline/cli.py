@@ -11,7 +11,6 @@ import uvicorn
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
-from digest.scheduler import start_scheduler
 from hotline import backup
 from hotline.observability import LOG_CONFIG, MULTIPROCESS_ENV, configure_logging
 from hotline.settings import Settings
@@ -158,6 +157,8 @@ def serve(
     if scheduler:
         # In the supervising process: one scheduler per `hotline serve`, whatever the worker count;
         # several servers are safe too, since every job run claims its key in the database first.
+        from digest.scheduler import start_scheduler  # here: it brings the chart libraries
+
         start_scheduler(settings)
     metrics_dir = None
     if workers > 1 and not os.environ.get(MULTIPROCESS_ENV):

@@ -6,10 +6,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from digest import archive
-from digest.render import write_files
 from digest.week import IsoWeek
-from digest.weekly import generate
 from hotline.settings import Settings
 from models.base import utcnow
 from models.db import make_engine, make_sessionmaker, unit_of_work
@@ -30,6 +27,12 @@ def digest_command(
     ] = False,
 ) -> None:
     """Write one week's digest (周报) as HTML, Markdown and XLSX with its charts."""
+    # Imported here: charts and spreadsheets (matplotlib, openpyxl) take a second that other commands,
+    # `hotline triage` above all, should not pay at start-up.
+    from digest import archive
+    from digest.render import write_files
+    from digest.weekly import generate
+
     settings = Settings()
     engine = make_engine(settings.database_url)
     try:

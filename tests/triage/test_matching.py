@@ -3,6 +3,7 @@
 import pytest
 
 from triage.analysis import TriageEngine
+from triage.analysis.names import load_vocabulary, parse_name
 
 
 def uscc_of(engine: TriageEngine, name: str) -> str:
@@ -75,3 +76,19 @@ def test_red_card_firm_is_a_suspected_restart_with_higher_priority(engine: Triag
     plain_result = engine.analyse(f"{plain.name}晚上又在生产，烟很大")
     assert red_result.suspected_restart and not plain_result.suspected_restart
     assert red_result.priority > plain_result.priority
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("河源市东源县仙塘镇宏达钢铁有限公司", ("河源市东源县仙塘镇", "宏达", "钢铁", "有限公司")),
+        ("广东宏达钢铁有限公司", ("广东", "宏达", "钢铁", "有限公司")),
+        ("凤峰（河源）化工有限责任公司", ("河源", "凤峰", "化工", "有限责任公司")),
+        ("仙塘镇宏达厂", ("仙塘镇", "宏达", "", "厂")),
+        # The longest place would leave too little of the name; a shorter one that leaves enough is taken.
+        ("东源县钢厂", ("东源", "县钢", "", "厂")),
+    ],
+)
+def test_a_registered_name_is_split_into_its_parts(name: str, parts: tuple[str, str, str, str]) -> None:
+    got = parse_name(name, load_vocabulary(), ("仙塘镇", "东源县", "仙塘", "东源"))
+    assert (got.division, got.trade, got.industry, got.form) == parts

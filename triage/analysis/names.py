@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from triage.analysis.wordsearch import word_pattern
 from triage.errors import ValidationFailed
 
 NAMES_FILE = Path(__file__).with_name("names.toml")
@@ -54,6 +55,27 @@ def load_vocabulary(path: Path = NAMES_FILE) -> NameVocabulary:
     )
 
 
+_PROVINCE, _CITY = ("广东省", "广东"), ("河源市", "河源")
+
+
+@lru_cache(maxsize=8)
+def _prefix_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return word_pattern(list(words))
+
+
+def _division_prefix(rest: str, words: tuple[str, ...]) -> str:
+    """The longest of `words` (sorted longest first) that starts `rest` and leaves more than two characters.
+
+    One trie match finds the longest word at the start; trying each word with startswith was most of the
+    register's load time (30,000 names × hundreds of places)."""
+    found = _prefix_pattern(words).match(rest)
+    if found is None:
+        return ""
+    if len(rest) > found.end() + 2:
+        return found.group()
+    return next((w for w in words if rest.startswith(w) and len(rest) > len(w) + 2), "")
+
+
 @dataclass(frozen=True, slots=True)
 class NameParts:
     division: str  # 行政区划 (河源市东源县, or the bracketed 河源)
@@ -74,12 +96,10 @@ def parse_name(name: str, vocab: NameVocabulary, places: tuple[str, ...]) -> Nam
         division = bracket.group(1)
         rest = rest[: bracket.start()] + rest[bracket.end() :]
     # Province and city come first if at all (广东河源…); then county, then town.
-    for level in (("广东省", "广东"), ("河源市", "河源"), places, places):
-        for prefix in level:
-            if rest.startswith(prefix) and len(rest) > len(prefix) + 2:
-                division += prefix
-                rest = rest[len(prefix) :]
-                break
+    for level in (_PROVINCE, _CITY, places, places):
+        prefix = _division_prefix(rest, level)
+        division += prefix
+        rest = rest[len(prefix) :]
     form = ""
     for candidate in vocab.forms:
         if rest.endswith(candidate) and len(rest) > len(candidate) + 1:
