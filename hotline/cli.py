@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
 from hotline import backup
 from hotline.observability import LOG_CONFIG, MULTIPROCESS_ENV, configure_logging
 from hotline.settings import Settings
-from models import crypto, migrate
+from models import crypto
 from models.db import make_engine, make_sessionmaker, unit_of_work
 from triage.accounts import create_token, create_user
 from triage.departments import sync_departments
@@ -47,6 +46,8 @@ def _prepare_data_dir(settings: Settings) -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply the Alembic migrations and sync departments from the routing catalogue."""
+    from models import migrate  # here, like every heavy import only some commands use: start-up time
+
     settings = Settings()
     _prepare_data_dir(settings)
     migrate.upgrade(settings.database_url, revision)
@@ -147,6 +148,8 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the web app (public pages, staff pages, JSON API)."""
+    import uvicorn
+
     settings = Settings()
     host = host or settings.host
     port = port or int(os.environ.get("HOTLINE_PORT", settings.port))
@@ -189,6 +192,7 @@ def demo(
 ) -> None:
     """Migrate, load departments, demo staff accounts, the demo enterprise register and demo tips."""
     from hotline.demo import load_demo
+    from models import migrate
 
     settings = Settings()
     _prepare_data_dir(settings)
