@@ -21,7 +21,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy bot intake triage models hotline digest bench
+	$(BIN)/mypy .
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -4,6 +4,7 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 import httpx
 import pytest
@@ -259,7 +260,7 @@ def test_a_department_signing_twice_at_once_signs_once(server, tokens, db):  # t
         json={"category": "tech", "subtype": "ditiaogang", "lead": "miit"},
     ).json()["assignments"][0]["id"]
     clients = [server.client(tokens["miit"]) for _ in range(4)]
-    outcome = _race([lambda c=c: c.post(f"/api/v1/staff/assignments/{aid}/sign", json={}) for c in clients])
+    outcome = _race([partial(c.post, f"/api/v1/staff/assignments/{aid}/sign", json={}) for c in clients])
     assert outcome == [200, 409, 409, 409]
     db.rollback()
     assert db.scalar(select(func.count()).where(AuditEvent.action == "signed")) == 1

@@ -128,8 +128,10 @@ def test_a_citizen_uses_the_web_form_with_photos(server, db, settings):  # type:
             ],
         )
         assert response.status_code == 201
-        ticket = re.search(r'id="ticket">([^<]+)<', response.text).group(1)
-        code = re.search(r'id="query-code">([^<]+)<', response.text).group(1)
+        ticket_match = re.search(r'id="ticket">([^<]+)<', response.text)
+        code_match = re.search(r'id="query-code">([^<]+)<', response.text)
+        assert ticket_match and code_match, response.text
+        ticket, code = ticket_match.group(1), code_match.group(1)
         status = client.get("/status", params={"ticket": ticket, "code": code})
     assert status.status_code == 200 and "已受理" in status.text
     tip = db.scalar(select(Tip))

@@ -185,8 +185,8 @@ class WorkOrderMachine(RuleBasedStateMachine):
             if tip.status in (TipStatus.received, TipStatus.invalid, TipStatus.merged, TipStatus.transferred):
                 assert not open_work, f"a {tip.status} tip still has open assignments"
             for a in current:
-                assert a.due_at >= a.sign_due_at or tip.urgent
-            assert s.scalar(select(func.count()).select_from(AuditEvent)) >= self.audit_count
+                assert tip.urgent or (a.sign_due_at is not None and a.due_at >= a.sign_due_at)
+            assert s.execute(select(func.count()).select_from(AuditEvent)).scalar_one() >= self.audit_count
 
 
 def test_no_sequence_of_actions_breaks_a_work_order(sqlite_template: Path) -> None:
