@@ -15,10 +15,12 @@ SUBTYPES = ("env/emission", "env/solid_waste", "other/other", "safety/hazard")
 
 
 def _model(subtype_p: dict[str, tuple[float, ...]], urgent_p: dict[str, float]) -> TextModel:
-    """A model in which the one-character tip `ch` gets exactly subtype_p[ch] and urgent_p[ch]."""
+    """A model whose only features are the keys: a tip that contains one key and no other feature gets
+    exactly subtype_p[key] and urgent_p[key]."""
     chars = sorted(subtype_p)
-    # A one-character text has one feature of weight 1 after L2 normalisation: its row is the logits.
-    sub = np.array([[math.log(p) for p in subtype_p[ch]] for ch in chars], np.float32)
+    # A text with one feature has it at weight 1 after L2 normalisation: its row is the logits.
+    # Softmax ignores a shift; +5 makes the likelier classes' weights positive, as evidence needs.
+    sub = np.array([[math.log(p) + 5 for p in subtype_p[ch]] for ch in chars], np.float32)
     urg = np.array([[math.log(urgent_p[ch] / (1 - urgent_p[ch]))] for ch in chars], np.float32)
     return TextModel(
         vocabulary={ch: i for i, ch in enumerate(chars)},
@@ -52,3 +54,20 @@ def test_urgency_is_the_models_call_even_without_a_danger_word(p: float, urgent:
     rules = load_keywords()
     assert not rules.scan("丁")  # no danger or immediacy word at all
     assert _classify(model, "丁")[2] is urgent
+
+
+def test_urgency_the_model_decides_alone_is_backed_by_its_own_evidence() -> None:
+    # "丁戊" is the model's only feature of these tips: it points to hazard and, for one of them, urgency.
+    urgent = _model({"丁戊": (0.1, 0.1, 0.1, 0.7)}, {"丁戊": URGENT_MODEL_THRESHOLD + 0.2})
+    calm = _model({"丁戊": (0.1, 0.1, 0.1, 0.7)}, {"丁戊": URGENT_MODEL_THRESHOLD - 0.2})
+    rules = load_keywords()
+    text = "丁戊。"
+
+    loud = Classifier(rules, urgent, "test").classify(text, rules.scan(text))
+    quiet = Classifier(rules, calm, "test").classify(text, rules.scan(text))
+
+    assert loud.urgent and [(c.text, c.start, c.end, c.for_) for c in loud.cues if c.for_ == "urgent"] == [
+        ("丁戊", 0, 2, "urgent")
+    ]
+    assert not quiet.urgent and not [c for c in quiet.cues if c.for_ == "urgent"]
+    assert [c.for_ for c in quiet.cues] == ["subtype"]  # the subtype is still explained

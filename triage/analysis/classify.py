@@ -11,6 +11,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -106,9 +107,14 @@ class Classifier:
         subtype = max(within, key=p_subtype.__getitem__).split("/")[1]
         urgent = model.heads["urgent"].probabilities(idx, vals).get("1", 0.0) >= URGENT_MODEL_THRESHOLD
         cues = self._keyword_cues(hits, category, subtype, urgent)
+        # Where no keyword backs a verdict, the model's own strongest n-grams are shown instead, so that
+        # the dispatcher always sees why (urgency above all: most urgent tips name no listed danger word).
+        segmented = cache(words or tuple)
         if not any(c.for_ in ("category", "subtype") for c in cues):
-            spans = words() if words else ()
-            cues += self._model_cues(model, text, idx, vals, f"{category}/{subtype}", spans)
+            label = f"{category}/{subtype}"
+            cues += self._model_cues(model, text, idx, vals, "subtype", label, "subtype", segmented())
+        if urgent and not any(c.for_ == URGENT for c in cues):
+            cues += self._model_cues(model, text, idx, vals, "urgent", "1", URGENT, segmented())
         return Classification(category, subtype, urgent, p_category[category], self.model_name, cues)
 
     @staticmethod
@@ -133,16 +139,20 @@ class Classifier:
         text: str,
         idx: np.ndarray,
         vals: np.ndarray,
+        head_name: str,
         label: str,
+        for_: str,
         words: Sequence[tuple[int, int]] = (),
     ) -> tuple[Cue, ...]:
-        """The n-grams that pushed hardest towards the chosen subtype, located in the text, widened to the
-        segmented words they fall in and joined where they touch, so the evidence reads as words
-        (偷偷复产, not 偷复) rather than scattered characters."""
+        """The n-grams that pushed hardest towards `label` of one head (a subtype, or "1" of the urgent
+        head), located in the text, widened to the segmented words they fall in and joined where they
+        touch, so the evidence reads as words (偷偷复产, not 偷复) rather than scattered characters."""
         starts = [s for s, _ in words]
         ends = [e for _, e in words]
-        head = model.heads["subtype"]
-        contributions = head.coef[idx, head.classes.index(label)] * vals
+        head = model.heads[head_name]
+        # A binary head has one column, for its second class ("1").
+        column = 0 if head.binary else head.classes.index(label)
+        contributions = head.coef[idx, column] * vals
         spans: list[tuple[int, int]] = []
         for k in np.argsort(-contributions)[: 4 * MAX_MODEL_EVIDENCE]:
             term = model.terms[int(idx[k])]
@@ -167,4 +177,4 @@ class Classifier:
             else:
                 merged.append((start, end))
         merged.sort(key=lambda span: span[0] - span[1])  # longest first
-        return tuple(Cue(text[s:e], s, e, "subtype") for s, e in sorted(merged[:MAX_MODEL_EVIDENCE]))
+        return tuple(Cue(text[s:e], s, e, for_) for s, e in sorted(merged[:MAX_MODEL_EVIDENCE]))
