@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.service import NOT_FOUND_MESSAGE, CitizenStatus, citizen_status, find_tip_for_citizen
-from models.tips import Reporter, Tip
+from models.tips import Reporter, Tip, telegram_user_key
 from triage.actors import Actor
 from triage.errors import NotFound
 from triage.labels import TIP_STATUS
@@ -31,7 +31,10 @@ def _own_tip(session: Session, telegram_user_id: int, ticket: str) -> Tip:
     tip = session.scalar(
         select(Tip)
         .join(Reporter, Reporter.id == Tip.reporter_id)
-        .where(Tip.ticket == ticket.strip().upper(), Reporter.telegram_user_id == telegram_user_id)
+        .where(
+            Tip.ticket == ticket.strip().upper(),
+            Reporter.telegram_user_key == telegram_user_key(telegram_user_id),
+        )
     )
     if tip is None:
         raise NotFound(NOT_FOUND_MESSAGE, "tip_not_found")
@@ -53,7 +56,7 @@ def own_tips(session: Session, telegram_user_id: int, limit: int = 5) -> list[Ow
     rows = session.execute(
         select(Tip.ticket, Tip.status, Tip.received_at)
         .join(Reporter, Reporter.id == Tip.reporter_id)
-        .where(Reporter.telegram_user_id == telegram_user_id)
+        .where(Reporter.telegram_user_key == telegram_user_key(telegram_user_id))
         .order_by(Tip.received_at.desc(), Tip.id.desc())
         .limit(limit)
     ).all()
@@ -65,7 +68,7 @@ def rate_own_tip(session: Session, telegram_user_id: int, tip_id: int, value: st
     tip = session.scalar(
         select(Tip)
         .join(Reporter, Reporter.id == Tip.reporter_id)
-        .where(Tip.id == tip_id, Reporter.telegram_user_id == telegram_user_id)
+        .where(Tip.id == tip_id, Reporter.telegram_user_key == telegram_user_key(telegram_user_id))
     )
     if tip is None:
         raise NotFound("未找到您的这条举报", "tip_not_found")

@@ -119,7 +119,7 @@ class RateLimiter:
 def _recipient_chat(session: Session, msg: OutboxMessage, staff: StaffChats) -> int | None:
     if msg.recipient_kind == "reporter":
         reporter = session.get(Reporter, int(msg.recipient_ref)) if msg.recipient_ref.isdigit() else None
-        return reporter.telegram_chat_id if reporter else None
+        return int(reporter.telegram_chat) if reporter and reporter.telegram_chat else None
     if msg.recipient_kind == "department":
         return chat_for_department(session, msg.recipient_ref)
     return staff.chat_for(msg.recipient_kind)

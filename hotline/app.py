@@ -106,6 +106,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, analyser: Any = "default") -> FastAPI:
     settings = settings or Settings()
     crypto.configure(settings.reporter_keys())
+    crypto.configure_lookup_secret(settings.secret_key)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     app = FastAPI(
         lifespan=_lifespan,

@@ -32,7 +32,9 @@ console = Console()
 @app.callback()
 def main() -> None:
     """Every command starts here: reporter identity keys are configured before any query."""
-    crypto.configure(Settings().reporter_keys())
+    settings = Settings()
+    crypto.configure(settings.reporter_keys())
+    crypto.configure_lookup_secret(settings.secret_key)
 
 
 def _sessions(settings: Settings):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from intake.storing import SubmissionRows, store_submission
 from intake.tickets import hash_query_code, new_query_code, query_code_matches
 from models.audit import AuditEvent
 from models.base import utcnow
-from models.tips import Tip, TipStatus, TriageState
+from models.tips import Tip, TipStatus, TriageState, telegram_user_key
 from triage import audit
 from triage.actors import CITIZEN, Actor
 from triage.deadlines import provisional_due
@@ -156,8 +156,10 @@ def _rows(
             "anonymous": sub.anonymous,
             "name": sub.name or None,
             "contact": sub.contact or None,
-            "telegram_user_id": sub.telegram_user_id,
-            "telegram_chat_id": sub.telegram_chat_id,
+            "telegram_user_key": (
+                None if sub.telegram_user_id is None else telegram_user_key(sub.telegram_user_id)
+            ),
+            "telegram_chat": None if sub.telegram_chat_id is None else str(sub.telegram_chat_id),
             "created_at": now,
         },
         tip={

@@ -5,6 +5,8 @@ key encrypts; every key decrypts, so a new key can be put first and old rows re-
 (`hotline keys rotate`).
 """
 
+import hashlib
+import hmac
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -13,6 +15,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 _keyring: MultiFernet | None = None
+_lookup_secret: bytes | None = None
 
 
 class KeyringMissing(RuntimeError):
@@ -24,6 +27,21 @@ def configure(keys: list[str]) -> None:
     if not keys:
         raise KeyringMissing("no reporter encryption key configured (HOTLINE_CONTACT_KEYS)")
     _keyring = MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
+
+
+def configure_lookup_secret(secret: str) -> None:
+    """The server's secret key (HOTLINE_SECRET_KEY), for identifiers stored only as a keyed hash."""
+    global _lookup_secret
+    if not secret:
+        raise KeyringMissing("no secret key configured for identifier hashes (HOTLINE_SECRET_KEY)")
+    _lookup_secret = secret.encode()
+
+
+def lookup_hash(value: str) -> str:
+    """HMAC-SHA256 of an identifier that must be found again but never read back (a Telegram user id)."""
+    if _lookup_secret is None:
+        raise KeyringMissing("secret key for identifier hashes not configured")
+    return hmac.new(_lookup_secret, value.encode(), hashlib.sha256).hexdigest()
 
 
 def keyring() -> MultiFernet:

@@ -4,11 +4,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
-from models.crypto import EncryptedText
+from models.crypto import EncryptedText, lookup_hash
 from models.register import Enterprise
 
 
@@ -29,6 +29,11 @@ class TriageState(StrEnum):
     failed = "failed"  # needs manual triage (待人工分拣)
 
 
+def telegram_user_key(user_id: int) -> str:
+    """What `Reporter.telegram_user_key` holds for a Telegram user id."""
+    return lookup_hash(f"telegram-user:{user_id}")
+
+
 class Reporter(Base):
     """Who reported. Never joined into anything a department can see."""
 
@@ -40,9 +45,11 @@ class Reporter(Base):
     name: Mapped[str | None] = mapped_column(EncryptedText)
     contact: Mapped[str | None] = mapped_column(EncryptedText)
     purged_at: Mapped[datetime | None]  # identity removed by `hotline retention`
-    # Telegram ids exceed 32 bits.
-    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A Telegram account identifies a person as surely as a phone number: the user id is kept only as a
+    # keyed hash (`telegram_user_key`, to find the reporter's own tips) and the chat id encrypted (to send
+    # replies and the 回访), so a copy of the database reveals neither.
+    telegram_user_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    telegram_chat: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

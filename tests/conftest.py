@@ -32,6 +32,7 @@ from triage.routing import catalogue
 PG_ENV = "HOTLINE_TEST_POSTGRES_URL"
 TEST_KEYS = [crypto.new_key(), crypto.new_key()]
 crypto.configure(TEST_KEYS)
+crypto.configure_lookup_secret("test-secret-key")
 BACKENDS = ["sqlite", "postgresql"]
 
 

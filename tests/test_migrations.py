@@ -6,11 +6,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from models import Base, migrate
-from models.db import make_engine, scratch_database
+from models.db import make_engine, make_sessionmaker, scratch_database
+from models.tips import Reporter, telegram_user_key
 from tests.conftest import pg_server_or_skip
 
 
@@ -73,3 +74,38 @@ def test_upgrading_removes_telegram_ids_from_earlier_audit_events(empty_url: str
         engine.dispose()
     # A staff member's linked chat (user:…) is not a reporter's identity and stays.
     assert actors == ["citizen", "telegram", "user:3 via telegram:-100123"]
+
+
+def test_upgrading_hides_reporters_telegram_ids_and_downgrading_restores_them(empty_url: str) -> None:
+    migrate.upgrade(empty_url, "0010_tip_reopened_at")
+    engine = create_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO reporters (anonymous, telegram_user_id, telegram_chat_id, created_at) "
+                    "VALUES (false, 424242, 424242, CURRENT_TIMESTAMP), (true, NULL, NULL, CURRENT_TIMESTAMP)"
+                )
+            )
+        migrate.upgrade(empty_url)
+        with engine.connect() as conn:
+            raw = conn.execute(
+                text("SELECT telegram_user_key, telegram_chat FROM reporters ORDER BY id")
+            ).all()
+            columns = {c["name"] for c in inspect(conn).get_columns("reporters")}
+        with make_sessionmaker(engine)() as session:
+            found = session.scalars(
+                select(Reporter).where(Reporter.telegram_user_key == telegram_user_key(424242))
+            ).all()
+            chats = [r.telegram_chat for r in found]
+        migrate.downgrade(empty_url, "0010_tip_reopened_at")
+        with engine.connect() as conn:
+            restored = conn.execute(
+                text("SELECT telegram_user_id, telegram_chat_id FROM reporters ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+    assert not {"telegram_user_id", "telegram_chat_id"} & columns
+    assert "424242" not in "".join(raw[0]) and raw[1] == (None, None)
+    assert chats == ["424242"]  # the bot still finds the reporter and can write to them
+    assert [tuple(r) for r in restored] == [(424242, 424242), (None, None)]

@@ -16,6 +16,7 @@ from triage import workorders as wo
 from triage.retention import purge_reporter_identities, reencrypt_reporter_identities
 
 PHONE = "13800138000"
+TELEGRAM_ID = 5_123_456_789  # Telegram ids exceed 32 bits
 
 
 def test_contact_is_encrypted_at_rest(sessions, settings, db):  # type: ignore[no-untyped-def]
@@ -27,14 +28,20 @@ def test_contact_is_encrypted_at_rest(sessions, settings, db):  # type: ignore[n
 
 def test_keys_rotate_without_losing_identities(sessions, settings, db):  # type: ignore[no-untyped-def]
     make_tip(sessions, settings, anonymous=False, contact=PHONE)
+    make_tip(
+        sessions, settings, channel="telegram", telegram_user_id=TELEGRAM_ID, telegram_chat_id=TELEGRAM_ID
+    )
     newest = crypto.new_key()
     try:
         crypto.configure([newest, *TEST_KEYS])
-        assert reencrypt_reporter_identities(db) == 1
+        assert reencrypt_reporter_identities(db) == 2
         db.commit()
         crypto.configure([newest])  # the old keys are gone
         db.expire_all()
-        assert db.scalar(select(Reporter)).contact == PHONE
+        assert [(r.contact, r.telegram_chat) for r in db.scalars(select(Reporter).order_by(Reporter.id))] == [
+            (PHONE, None),
+            (None, str(TELEGRAM_ID)),
+        ]
     finally:
         crypto.configure(TEST_KEYS)
 
@@ -53,16 +60,21 @@ def _close(db, sessions, settings, **tip):  # type: ignore[no-untyped-def]
 
 def test_retention_purges_identity_only_after_every_tip_ended_long_ago(sessions, settings, db):  # type: ignore[no-untyped-def]
     old = _close(db, sessions, settings, anonymous=False, contact=PHONE)
+    by_telegram = _close(
+        db, sessions, settings, channel="telegram", telegram_user_id=TELEGRAM_ID, telegram_chat_id=TELEGRAM_ID
+    )
     still_open = make_tip(sessions, settings, anonymous=False, contact="13900000000")
     later = utcnow() + timedelta(days=400)
     assert purge_reporter_identities(db, 365, now=utcnow()) == 0  # closed just now: kept
-    assert purge_reporter_identities(db, 365, now=later) == 1
+    assert purge_reporter_identities(db, 365, now=later) == 2
     db.commit()
     purged = db.get(Reporter, db.get(Tip, old.tip_id).reporter_id)
     assert purged.contact is None and purged.purged_at is not None
+    gone = db.get(Reporter, db.get(Tip, by_telegram.tip_id).reporter_id)
+    assert (gone.telegram_user_key, gone.telegram_chat) == (None, None)
     assert db.get(Reporter, db.get(Tip, still_open.tip_id).reporter_id).contact == "13900000000"
     assert db.get(Tip, old.tip_id).text  # the record itself stays
-    assert db.scalar(select(func.count()).where(AuditEvent.action == "reporter_purged")) == 1
+    assert db.scalar(select(func.count()).where(AuditEvent.action == "reporter_purged")) == 2
     with pytest.raises(ValueError):
         purge_reporter_identities(db, 0)
 

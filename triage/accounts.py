@@ -126,5 +126,5 @@ def reveal_reporter(session: Session, actor: Actor, tip_id: int) -> ReporterIden
         anonymous=reporter.anonymous,
         name=reporter.name,
         contact=reporter.contact,
-        telegram=reporter.telegram_user_id is not None,
+        telegram=reporter.telegram_user_key is not None,
     )

@@ -32,7 +32,7 @@ def purge_reporter_identities(session: Session, older_than_days: int, now: datet
     ).all()
     for reporter in candidates:
         reporter.name = reporter.contact = None
-        reporter.telegram_user_id = reporter.telegram_chat_id = None
+        reporter.telegram_user_key = reporter.telegram_chat = None
         reporter.purged_at = now or utcnow()
         tip_ids = session.scalars(select(Tip.id).where(Tip.reporter_id == reporter.id)).all()
         for tip_id in tip_ids:
@@ -44,16 +44,22 @@ def purge_reporter_identities(session: Session, older_than_days: int, now: datet
 def reencrypt_reporter_identities(session: Session) -> int:
     """Re-encrypt every stored identity with the first (newest) key, after a key rotation."""
     rows = session.execute(
-        text("SELECT id, name, contact FROM reporters WHERE name IS NOT NULL OR contact IS NOT NULL")
+        text(
+            "SELECT id, name, contact, telegram_chat FROM reporters"
+            " WHERE name IS NOT NULL OR contact IS NOT NULL OR telegram_chat IS NOT NULL"
+        )
     )
     count = 0
     for row in rows.fetchall():
         session.execute(
-            text("UPDATE reporters SET name = :name, contact = :contact WHERE id = :id"),
+            text(
+                "UPDATE reporters SET name = :name, contact = :contact, telegram_chat = :chat WHERE id = :id"
+            ),
             {
                 "id": row.id,
                 "name": rotate_token(row.name) if row.name else None,
                 "contact": rotate_token(row.contact) if row.contact else None,
+                "chat": rotate_token(row.telegram_chat) if row.telegram_chat else None,
             },
         )
         count += 1

@@ -1,8 +1,8 @@
 """A citizen reports through the Telegram bot: the real PTB client against the fake Bot API server."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from models.tips import Attachment, Reporter, Tip
+from models.tips import Attachment, Reporter, Tip, telegram_user_key
 from tests.bot.harness import CITIZEN, Bot, BotRunner, jpeg
 
 
@@ -36,7 +36,14 @@ def test_a_citizen_reports_with_photos_location_and_phone(bot: BotRunner) -> Non
         reporter = session.get(Reporter, tip.reporter_id)
         assert reporter is not None
         assert reporter.contact == "13800138000" and not reporter.anonymous
-        assert reporter.telegram_user_id == CITIZEN and reporter.telegram_chat_id == CITIZEN
+        assert reporter.telegram_user_key == telegram_user_key(CITIZEN) and reporter.telegram_chat == str(
+            CITIZEN
+        )
+        # Neither id is in the stored row itself (a dump of the database reveals no Telegram account).
+        stored = session.execute(
+            text("SELECT telegram_user_key, telegram_chat FROM reporters WHERE id = :id"), {"id": reporter.id}
+        ).one()
+        assert str(CITIZEN) not in "".join(stored)
 
 
 def test_the_enterprise_step_offers_register_names_when_triage_is_present(bot: BotRunner) -> None:
