@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from intake.service import NOT_FOUND_MESSAGE, CitizenStatus, citizen_status, find_tip_for_citizen
@@ -27,14 +27,16 @@ class OwnTip:
 TELEGRAM_CITIZEN = Actor(label="telegram")
 
 
+def _reported_by(telegram_user_id: int) -> ColumnElement[bool]:
+    """The condition on a joined Reporter: this Telegram user reported the tip."""
+    return Reporter.telegram_user_key == telegram_user_key(telegram_user_id)
+
+
 def _own_tip(session: Session, telegram_user_id: int, ticket: str) -> Tip:
     tip = session.scalar(
         select(Tip)
         .join(Reporter, Reporter.id == Tip.reporter_id)
-        .where(
-            Tip.ticket == ticket.strip().upper(),
-            Reporter.telegram_user_key == telegram_user_key(telegram_user_id),
-        )
+        .where(Tip.ticket == ticket.strip().upper(), _reported_by(telegram_user_id))
     )
     if tip is None:
         raise NotFound(NOT_FOUND_MESSAGE, "tip_not_found")
@@ -56,7 +58,7 @@ def own_tips(session: Session, telegram_user_id: int, limit: int = 5) -> list[Ow
     rows = session.execute(
         select(Tip.ticket, Tip.status, Tip.received_at)
         .join(Reporter, Reporter.id == Tip.reporter_id)
-        .where(Reporter.telegram_user_key == telegram_user_key(telegram_user_id))
+        .where(_reported_by(telegram_user_id))
         .order_by(Tip.received_at.desc(), Tip.id.desc())
         .limit(limit)
     ).all()
@@ -68,7 +70,7 @@ def rate_own_tip(session: Session, telegram_user_id: int, tip_id: int, value: st
     tip = session.scalar(
         select(Tip)
         .join(Reporter, Reporter.id == Tip.reporter_id)
-        .where(Tip.id == tip_id, Reporter.telegram_user_key == telegram_user_key(telegram_user_id))
+        .where(Tip.id == tip_id, _reported_by(telegram_user_id))
     )
     if tip is None:
         raise NotFound("未找到您的这条举报", "tip_not_found")

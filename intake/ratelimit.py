@@ -13,8 +13,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.tickets import keyed_hash
 from models.base import utcnow
+from models.crypto import keyed_hash
 from models.db import unit_of_work
 from models.ratelimit import RateCounter
 from triage.errors import RateLimited

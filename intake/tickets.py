@@ -1,8 +1,9 @@
 """Secret query codes (查询码) and keyed hashes. Ticket numbers are taken in intake/storing.py."""
 
-import hashlib
 import hmac
 import secrets
+
+from models.crypto import keyed_hash
 
 # No 0/O, 1/I/L: a code read over the phone or copied from a screen is not mistyped.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -17,12 +18,6 @@ def new_query_code() -> str:
         number, digit = divmod(number, len(CODE_ALPHABET))
         digits.append(CODE_ALPHABET[digit])
     return "".join(digits)
-
-
-def keyed_hash(value: str, secret_key: str) -> str:
-    """HMAC-SHA256 with the server's secret key: what is stored instead of a secret or an identifier, so
-    that a copy of the database reveals neither."""
-    return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
 def hash_query_code(code: str, secret_key: str) -> str:

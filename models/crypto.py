@@ -15,7 +15,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 _keyring: MultiFernet | None = None
-_lookup_secret: bytes | None = None
+_lookup_secret: str | None = None
 
 
 class KeyringMissing(RuntimeError):
@@ -34,14 +34,21 @@ def configure_lookup_secret(secret: str) -> None:
     global _lookup_secret
     if not secret:
         raise KeyringMissing("no secret key configured for identifier hashes (HOTLINE_SECRET_KEY)")
-    _lookup_secret = secret.encode()
+    _lookup_secret = secret
+
+
+def keyed_hash(value: str, secret_key: str) -> str:
+    """HMAC-SHA256 with the server's secret key: what is stored instead of a secret or an identifier, so
+    that a copy of the database reveals neither (query codes, rate-counter clients, Telegram users)."""
+    return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
 def lookup_hash(value: str) -> str:
-    """HMAC-SHA256 of an identifier that must be found again but never read back (a Telegram user id)."""
+    """`keyed_hash` with the configured secret, for an identifier that must be found again but never read
+    back (a Telegram user id), where no caller has the settings at hand."""
     if _lookup_secret is None:
         raise KeyringMissing("secret key for identifier hashes not configured")
-    return hmac.new(_lookup_secret, value.encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(value, _lookup_secret)
 
 
 def keyring() -> MultiFernet:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from models import crypto
+from models.tips import telegram_user_key
 
 revision: str = "0011_reporter_telegram_hidden"
 down_revision: str | None = "0010_tip_reopened_at"
@@ -41,9 +42,7 @@ def upgrade() -> None:
             sa.text("UPDATE reporters SET telegram_user_key = :key, telegram_chat = :chat WHERE id = :id"),
             {
                 "id": row.id,
-                "key": None
-                if row.telegram_user_id is None
-                else crypto.lookup_hash(f"telegram-user:{row.telegram_user_id}"),
+                "key": None if row.telegram_user_id is None else telegram_user_key(row.telegram_user_id),
                 "chat": None
                 if row.telegram_chat_id is None
                 else crypto.keyring().encrypt(str(row.telegram_chat_id).encode()).decode(),
