@@ -1,4 +1,4 @@
-"""The shipped model is exactly what training on the listed files gives: no stale or hand-edited model."""
+"""The shipped model is what training on the listed files gives: no stale or hand-edited model."""
 
 from pathlib import Path
 
@@ -7,11 +7,22 @@ import numpy as np
 from triage.analysis.shared_engine import SHIPPED_MODEL
 from triage.classifier.training import SHIPPED_TRAINING, train
 
+# Logistic regression's solver sums in an order that depends on the CPU's vector instructions, so weights
+# retrained on another machine may differ in the last bits (seen: 4e-9 on weights up to 10). Any real
+# change of data or settings moves them by far more than this.
+WEIGHT_TOLERANCE = 1e-6
+
 
 def test_the_shipped_model_is_reproduced_from_its_training_files(tmp_path: Path) -> None:
     retrained = np.load(train(SHIPPED_TRAINING, [], tmp_path / "model.npz"))
     shipped = np.load(SHIPPED_MODEL)
     assert sorted(retrained.files) == sorted(shipped.files)
     for name in shipped.files:
-        if name != "meta":  # it records when the model was trained
+        if name == "meta":  # it records when the model was trained
+            continue
+        if shipped[name].dtype.kind == "f":
+            np.testing.assert_allclose(
+                retrained[name], shipped[name], rtol=0, atol=WEIGHT_TOLERANCE, err_msg=name
+            )
+        else:
             assert np.array_equal(retrained[name], shipped[name]), name
