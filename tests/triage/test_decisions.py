@@ -1,13 +1,18 @@
 """How the classifier turns the model's probabilities into a verdict, on a model whose probabilities are set
-by hand: the category from summed subtype probabilities, and urgency from the model alone, whatever words
-the tip uses."""
+by hand: the category from summed subtype probabilities, the naive Bayes head's vote, and urgency from the
+model alone, whatever words the tip uses."""
 
 import math
 
 import numpy as np
 import pytest
 
-from triage.analysis.classify import URGENT_MODEL_THRESHOLD, Classifier
+from triage.analysis.classify import (
+    NAIVE_BAYES_HEAD,
+    NAIVE_BAYES_WEIGHT,
+    URGENT_MODEL_THRESHOLD,
+    Classifier,
+)
 from triage.analysis.keywords import load_keywords
 from triage.analysis.linear import LinearHead, TextModel
 
@@ -31,6 +36,16 @@ def _model(subtype_p: dict[str, tuple[float, ...]], urgent_p: dict[str, float]) 
         },
         meta={},
     )
+
+
+def _with_naive_bayes(model: TextModel, nb_p: dict[str, tuple[float, ...]]) -> TextModel:
+    """`model` plus a naive Bayes head that gives a tip made of one key exactly nb_p[key]."""
+    chars = sorted(nb_p)
+    assert chars == sorted(model.vocabulary)
+    # The head reads counts: one occurrence of the key gives its row as the log-likelihoods.
+    coef = np.array([[math.log(p) for p in nb_p[ch]] for ch in chars], np.float32)
+    head = LinearHead(SUBTYPES, coef, np.zeros(len(SUBTYPES), np.float32), reads="counts")
+    return TextModel(model.vocabulary, model.idf, {**model.heads, NAIVE_BAYES_HEAD: head}, model.meta)
 
 
 def _classify(model: TextModel, text: str) -> tuple[str, str, bool]:
@@ -71,3 +86,21 @@ def test_urgency_the_model_decides_alone_is_backed_by_its_own_evidence() -> None
     ]
     assert not quiet.urgent and not [c for c in quiet.cues if c.for_ == "urgent"]
     assert [c.for_ for c in quiet.cues] == ["subtype"]  # the subtype is still explained
+
+
+def test_the_naive_bayes_head_decides_between_close_logistic_regression_classes() -> None:
+    # Logistic regression leans to emission by 0.02; naive Bayes is sure of hazard.
+    lr = _model({"乙": (0.36, 0.06, 0.24, 0.34)}, {"乙": 0.1})
+    both = _with_naive_bayes(lr, {"乙": (0.001, 0.001, 0.001, 0.997)})
+
+    assert _classify(lr, "乙")[:2] == ("env", "emission")
+    assert _classify(both, "乙")[:2] == ("safety", "hazard")
+
+
+def test_the_naive_bayes_head_is_a_vote_not_a_veto() -> None:
+    # A clear logistic-regression verdict stands against a sure naive Bayes head: 0.8 x 0.7 > 0.2 + 0.8 x 0.1.
+    assert (1 - NAIVE_BAYES_WEIGHT) * 0.7 > NAIVE_BAYES_WEIGHT + (1 - NAIVE_BAYES_WEIGHT) * 0.1
+    lr = _model({"乙": (0.7, 0.1, 0.1, 0.1)}, {"乙": 0.1})
+    both = _with_naive_bayes(lr, {"乙": (0.001, 0.001, 0.001, 0.997)})
+
+    assert _classify(both, "乙")[:2] == ("env", "emission")

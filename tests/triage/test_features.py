@@ -51,8 +51,9 @@ def test_vectorise_looks_up_the_vocabulary_as_strings_would(engine: TriageEngine
     features = text_features(text)
     ids = np.fromiter(map(model.vocabulary.get, features, repeat(-1)), dtype=np.intp, count=len(features))
     expected_idx, counts = np.unique(ids[ids >= 0], return_counts=True)
-    idx, vals = model.vectorise(text)
+    idx, vals, raw_counts = model.vectorise(text)
     assert idx.tolist() == expected_idx.tolist()
+    assert raw_counts.tolist() == counts.tolist()  # what the naive Bayes head reads
     if len(idx):
         tf = (1.0 + np.log(counts.astype(np.float32))) * model.idf[expected_idx]
         assert vals.tolist() == (tf / np.sqrt(np.dot(tf, tf))).astype(np.float32).tolist()

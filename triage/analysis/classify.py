@@ -5,6 +5,8 @@ when there is no usable model, and otherwise only point at the words that back t
 were made by cross-validation and leave-one-file-out validation (triage/data/README.md, round 6): a
 keyword guard on urgency used to be required as well, but danger is said in too many ways for a word
 list (人晕过去了, 从炉台上摔下来, 罐子歪了) and the guard missed a quarter of urgent tips from unseen authors.
+The subtype probabilities are logistic regression's, with a naive Bayes head's given a say
+(`NAIVE_BAYES_WEIGHT`, round 9): the two learners err on different tips from unseen authors.
 """
 
 from bisect import bisect_left, bisect_right
@@ -16,17 +18,35 @@ from functools import cache
 import numpy as np
 
 from triage.analysis.keywords import URGENT, KeywordHit, KeywordRules
-from triage.analysis.linear import TextModel
+from triage.analysis.linear import TextModel, Vector
 
 RULES_FALLBACK = "rules-fallback"
 OTHER = "other"
 URGENT_RULE_SCORE = 6.0  # a danger word (爆炸, 泄漏, 受伤…) and a sign that it is happening now
 URGENT_MODEL_THRESHOLD = 0.4  # chosen by validation (rounds 6–8 in triage/data/README.md)
+# The naive Bayes head's share of the subtype probabilities. Its probabilities are nearly all-or-nothing,
+# so this acts as a vote that decides between close logistic-regression classes; 0.2 made the fewest
+# errors leaving one file out (0.1–0.4 tried, triage/data/README.md round 9).
+NAIVE_BAYES_WEIGHT = 0.2
+SUBTYPE_HEAD, NAIVE_BAYES_HEAD, URGENT_HEAD = "subtype", "subtype_nb", "urgent"
 MAX_MODEL_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 8
 
 
 WordSpans = Callable[[], Sequence[tuple[int, int]]]  # (start, end) of each segmented word, on demand
+
+
+def subtype_probabilities(model: TextModel, vector: Vector) -> dict[str, float]:
+    """P(subtype) from the logistic-regression head, mixed with the naive Bayes head's where the model has
+    one (models trained before round 9 have not). Both heads list the same classes in the same order."""
+    p_lr = model.heads[SUBTYPE_HEAD].probabilities(vector)
+    nb = model.heads.get(NAIVE_BAYES_HEAD)
+    if nb is None:
+        return p_lr
+    p_nb = nb.probabilities(vector)
+    return {
+        label: (1 - NAIVE_BAYES_WEIGHT) * p + NAIVE_BAYES_WEIGHT * p_nb[label] for label, p in p_lr.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +77,9 @@ class Classifier:
         self.model = model
         self.model_name = model_name if model else RULES_FALLBACK
         # The category of each subtype label ("env/emission" -> "env"), in the subtype head's class order.
-        self._categories = [label.split("/")[0] for label in model.heads["subtype"].classes] if model else []
+        self._categories = (
+            [label.split("/")[0] for label in model.heads[SUBTYPE_HEAD].classes] if model else []
+        )
 
     def classify(
         self, text: str, hits: Sequence[KeywordHit], words: WordSpans | None = None
@@ -96,25 +118,25 @@ class Classifier:
     def _by_model(
         self, model: TextModel, text: str, hits: Sequence[KeywordHit], words: WordSpans | None
     ) -> Classification:
-        idx, vals = model.vectorise(text)
+        vector = model.vectorise(text)
         # One head over all subtypes; the category is the one whose subtypes together are most likely.
-        p_subtype = model.heads["subtype"].probabilities(idx, vals)
+        p_subtype = subtype_probabilities(model, vector)
         p_category: dict[str, float] = defaultdict(float)
         for cat, p in zip(self._categories, p_subtype.values(), strict=True):
             p_category[cat] += p
         category = max(p_category, key=p_category.__getitem__)
         within = (label for label, cat in zip(p_subtype, self._categories, strict=True) if cat == category)
         subtype = max(within, key=p_subtype.__getitem__).split("/")[1]
-        urgent = model.heads["urgent"].probabilities(idx, vals).get("1", 0.0) >= URGENT_MODEL_THRESHOLD
+        urgent = model.heads[URGENT_HEAD].probabilities(vector).get("1", 0.0) >= URGENT_MODEL_THRESHOLD
         cues = self._keyword_cues(hits, category, subtype, urgent)
         # Where no keyword backs a verdict, the model's own strongest n-grams are shown instead, so that
         # the dispatcher always sees why (urgency above all: most urgent tips name no listed danger word).
         segmented = cache(words or tuple)
         if not any(c.for_ in ("category", "subtype") for c in cues):
             label = f"{category}/{subtype}"
-            cues += self._model_cues(model, text, idx, vals, "subtype", label, "subtype", segmented())
+            cues += self._model_cues(model, text, vector, SUBTYPE_HEAD, label, "subtype", segmented())
         if urgent and not any(c.for_ == URGENT for c in cues):
-            cues += self._model_cues(model, text, idx, vals, "urgent", "1", URGENT, segmented())
+            cues += self._model_cues(model, text, vector, URGENT_HEAD, "1", URGENT, segmented())
         return Classification(category, subtype, urgent, p_category[category], self.model_name, cues)
 
     @staticmethod
@@ -137,8 +159,7 @@ class Classifier:
     def _model_cues(
         model: TextModel,
         text: str,
-        idx: np.ndarray,
-        vals: np.ndarray,
+        vector: Vector,
         head_name: str,
         label: str,
         for_: str,
@@ -152,7 +173,8 @@ class Classifier:
         head = model.heads[head_name]
         # A binary head has one column, for its second class ("1").
         column = 0 if head.binary else head.classes.index(label)
-        contributions = head.coef[idx, column] * vals
+        idx = vector.idx
+        contributions = head.coef[idx, column] * vector.values(head.reads)
         spans: list[tuple[int, int]] = []
         for k in np.argsort(-contributions)[: 4 * MAX_MODEL_EVIDENCE]:
             term = model.terms[int(idx[k])]

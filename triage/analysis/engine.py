@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from triage.analysis.classify import RULES_FALLBACK, Classifier
+from triage.analysis.classify import NAIVE_BAYES_HEAD, RULES_FALLBACK, SUBTYPE_HEAD, URGENT_HEAD, Classifier
 from triage.analysis.duplicates import find_duplicates
 from triage.analysis.index import EnterpriseIndex
 from triage.analysis.keywords import KeywordRules, load_keywords
@@ -40,12 +40,16 @@ def usable_model(model: TextModel | None, cat: Catalogue) -> TextModel | None:
     """The model, or None when it is stale: other features, or labels the taxonomy does not have."""
     if model is None:
         return None
-    if not model.is_current() or not {"subtype", "urgent"} <= set(model.heads):
+    if not model.is_current() or not {SUBTYPE_HEAD, URGENT_HEAD} <= set(model.heads):
         log.warning("classifier model is stale (features or heads changed); using the keyword rules")
         return None
     known = {f"{c}/{s}" for c, category in cat.categories.items() for s in category.subtypes}
-    if not set(model.heads["subtype"].classes) <= known:
+    if not set(model.heads[SUBTYPE_HEAD].classes) <= known:
         log.warning("classifier model has labels outside the taxonomy; using the keyword rules")
+        return None
+    nb = model.heads.get(NAIVE_BAYES_HEAD)
+    if nb is not None and nb.classes != model.heads[SUBTYPE_HEAD].classes:
+        log.warning("classifier model's two subtype heads disagree on their classes; using the keyword rules")
         return None
     return model
 

@@ -1,4 +1,5 @@
-"""A trained linear text model (TF-IDF + logistic regression heads), stored as plain arrays (.npz).
+"""A trained linear text model (TF-IDF + logistic regression heads, and a naive Bayes head on the counts),
+stored as plain arrays (.npz).
 
 Inference is done here with numpy rather than scikit-learn: one small matrix product per tip, and the
 file loads without pickle, so it stays usable across scikit-learn versions.
@@ -8,7 +9,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,6 +17,18 @@ from numpy.typing import NDArray
 from triage.analysis.features import FEATURE_VERSION, NGRAM_SIZES, ngram_codes, term_code
 
 FloatArray = NDArray[np.float32]
+Reads = Literal["tfidf", "counts"]
+
+
+class Vector(NamedTuple):
+    """One text's features: the vocabulary ids present, their TF-IDF weights and their raw counts."""
+
+    idx: NDArray[np.intp]
+    tfidf: FloatArray
+    counts: FloatArray
+
+    def values(self, reads: Reads) -> FloatArray:
+        return self.counts if reads == "counts" else self.tfidf
 
 
 def _unique_counts(ids: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -33,16 +46,18 @@ class LinearHead:
     classes: tuple[str, ...]
     coef: FloatArray  # (n_features, n_classes), or (n_features, 1) for a binary head
     intercept: FloatArray
+    reads: Reads = "tfidf"  # logistic regression reads TF-IDF weights; naive Bayes reads counts
 
     @property
     def binary(self) -> bool:
         return self.coef.shape[1] == 1
 
-    def decision(self, idx: NDArray[np.intp], vals: FloatArray) -> FloatArray:
-        return np.asarray(vals @ self.coef[idx] + self.intercept, dtype=np.float32)
+    def decision(self, vector: Vector) -> FloatArray:
+        vals = vector.values(self.reads)
+        return np.asarray(vals @ self.coef[vector.idx] + self.intercept, dtype=np.float32)
 
-    def probabilities(self, idx: NDArray[np.intp], vals: FloatArray) -> dict[str, float]:
-        z = self.decision(idx, vals).astype(np.float64)
+    def probabilities(self, vector: Vector) -> dict[str, float]:
+        z = self.decision(vector).astype(np.float64)
         if self.binary:
             p = 1.0 / (1.0 + np.exp(-z[0]))
             return {self.classes[0]: float(1 - p), self.classes[1]: float(p)}
@@ -78,9 +93,9 @@ class TextModel:
         sentinel = np.array([np.iinfo(np.uint64).max], dtype=np.uint64)
         return np.concatenate((codes[order], sentinel)), np.append(ids[order], -1)
 
-    def vectorise(self, text: str) -> tuple[NDArray[np.intp], FloatArray]:
-        """The character n-grams of normalised text (`text_features`) as sublinear TF-IDF, L2-normalised, as
-        scikit-learn's TfidfVectorizer computes it."""
+    def vectorise(self, text: str) -> Vector:
+        """The character n-grams of normalised text (`text_features`): their counts, and their sublinear
+        TF-IDF, L2-normalised, as scikit-learn's TfidfVectorizer computes it."""
         # The n-grams are looked up as packed numbers, sorted so the binary searches narrow as they go,
         # never as strings: looking those up one by one was most of the classifier's time.
         codes, ids = self._term_codes
@@ -89,11 +104,11 @@ class TextModel:
         pos = codes.searchsorted(grams)
         idx, counts = _unique_counts(ids[pos[codes[pos] == grams]])
         if not len(idx):
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
+            return Vector(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32), np.zeros(0, np.float32))
         tf = counts.astype(np.float32)
         vals = (1.0 + np.log(tf)) * self.idf[idx]
         norm = float(np.sqrt(np.dot(vals, vals)))
-        return idx, (vals / norm if norm else vals).astype(np.float32)
+        return Vector(idx, (vals / norm if norm else vals).astype(np.float32), tf)
 
     def is_current(self) -> bool:
         return int(self.meta.get("feature_version", -1)) == FEATURE_VERSION
@@ -109,6 +124,7 @@ class TextModel:
             arrays[f"{name}.classes"] = np.array(head.classes, dtype=np.str_)
             arrays[f"{name}.coef"] = head.coef.astype(np.float32)
             arrays[f"{name}.intercept"] = head.intercept.astype(np.float32)
+            arrays[f"{name}.reads"] = np.array(head.reads)
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez_compressed(tmp, **arrays)
         tmp.replace(path)  # a reader never sees half a file
@@ -123,6 +139,7 @@ class TextModel:
                     tuple(str(c) for c in data[f"{name}.classes"]),
                     data[f"{name}.coef"].astype(np.float32),
                     data[f"{name}.intercept"].astype(np.float32),
+                    _reads(str(data[f"{name}.reads"])) if f"{name}.reads" in data.files else "tfidf",
                 )
                 for name in names
             }
@@ -132,3 +149,9 @@ class TextModel:
                 heads=heads,
                 meta=json.loads(str(data["meta"])),
             )
+
+
+def _reads(value: str) -> Reads:
+    if value not in ("tfidf", "counts"):
+        raise ValueError(f"unknown head input {value!r}")
+    return "counts" if value == "counts" else "tfidf"

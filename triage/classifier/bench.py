@@ -7,8 +7,10 @@ from pathlib import Path
 
 from sklearn.metrics import f1_score
 
+from triage.analysis.classify import subtype_probabilities
+from triage.analysis.normalise import normalise
 from triage.classifier.baseline import Baseline, macro_f1
-from triage.classifier.training import featurise, fit_head, fit_vectoriser
+from triage.classifier.training import featurise, fit_label_heads, fit_vectoriser, model_of
 from triage.errors import ValidationFailed
 
 
@@ -50,13 +52,12 @@ def bench(train_path: Path, test_path: Path) -> BenchReport:
         raise ValidationFailed("the training set needs at least two labels", code="bad_bench_data")
     train_docs = featurise(train_texts)
     vectoriser = fit_vectoriser(train_docs)
-    head = fit_head(vectoriser.transform(train_docs), train_labels)
-    matrix = vectoriser.transform(featurise(test_texts))
-    scores = matrix @ head.coef + head.intercept
-    if head.binary:
-        predicted = [head.classes[int(s[0] > 0)] for s in scores]
-    else:
-        predicted = [head.classes[int(i)] for i in scores.argmax(axis=1)]
+    # The engine's label heads and the engine's mixing of them, with the city's labels for subtypes.
+    model = model_of(vectoriser, fit_label_heads(train_docs, vectoriser, train_labels), {})
+    predicted = []
+    for text in test_texts:
+        p = subtype_probabilities(model, model.vectorise(normalise(text).text))
+        predicted.append(max(p, key=p.__getitem__))
     plain = Baseline(train_texts, train_labels).predict(test_texts)
     labels = sorted(set(test_labels))
     per_class = f1_score(test_labels, predicted, labels=labels, average=None, zero_division=0)
