@@ -69,7 +69,10 @@ def test_a_model_file_from_before_the_naive_bayes_head_still_loads(model: TextMo
     alone decides, as it did then."""
     path = tmp_path / "old.npz"
     old = TextModel(
-        model.vocabulary, model.idf, {k: v for k, v in model.heads.items() if k != NAIVE_BAYES_HEAD}, model.meta
+        model.vocabulary,
+        model.idf,
+        {k: v for k, v in model.heads.items() if k != NAIVE_BAYES_HEAD},
+        model.meta,
     )
     old.save(path)
     with np.load(path) as data:
