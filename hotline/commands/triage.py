@@ -1,4 +1,4 @@
-"""CLI adapters for triage: `enterprises import`, `classifier train|cv|eval|bench` and `hotline triage`."""
+"""CLI adapters for triage: `enterprises import`, `classifier train|labels|cv|eval|bench`, `hotline triage`."""
 
 import json
 import sys
@@ -10,10 +10,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 
 from hotline.settings import Settings
-from models import TipLabel
 from models.db import make_engine, make_sessionmaker, unit_of_work
 
 enterprises_app = typer.Typer(help="The enterprise register (企业名录).", no_args_is_help=True)
@@ -57,25 +55,23 @@ def enterprises_import(file: Annotated[Path, typer.Argument(exists=True, dir_oka
         raise typer.Exit(1)
 
 
-def _corrections(settings: Settings) -> list[Any]:
-    """Dispatchers' confirmed or corrected labels, joined to their tips' text (训练数据)."""
-    from models import Tip
-    from triage.classifier import LabelledTip
+def _dispatcher_labels(settings: Settings) -> list[Any] | None:
+    """The latest dispatcher label of every dispatched tip (训练数据), or None with no database to read."""
+    from triage.classifier.dispatcher_labels import latest_labels
 
     sessions = make_sessionmaker(make_engine(settings.database_url))
     try:
         with sessions() as session:
-            rows = session.execute(
-                select(Tip.id, Tip.text, TipLabel.category, TipLabel.subtype, TipLabel.urgent)
-                .join(Tip, Tip.id == TipLabel.tip_id)
-                .order_by(TipLabel.id)
-            ).all()
+            return latest_labels(session)
     except Exception as exc:  # noqa: BLE001 - no database yet is fine: train from files only
         console.print(f"[yellow]no dispatcher labels read ({type(exc).__name__})[/yellow]")
-        return []
-    # The latest label of a tip wins: a later correction overrides an earlier confirmation.
-    latest = {tip_id: LabelledTip(text, cat, sub, bool(urgent)) for tip_id, text, cat, sub, urgent in rows}
-    return list(latest.values())
+        return None
+
+
+def _corrections(settings: Settings) -> list[Any]:
+    from triage.classifier.dispatcher_labels import as_training
+
+    return as_training(_dispatcher_labels(settings) or [])
 
 
 @classifier_app.command("train")
@@ -94,6 +90,24 @@ def classifier_train(
     target = output or default_model_path(settings.data_dir)
     train(files, extra, target)
     console.print(f"model written to {target} ({len(extra)} dispatcher labels)")
+
+
+@classifier_app.command("labels")
+def classifier_labels(
+    output: Annotated[Path, typer.Argument(dir_okay=False, help="JSON Lines file to write")],
+) -> None:
+    """Export the dispatchers' labels as labelled tips (tips_dev format): real tips to measure the engine
+    on (`classifier eval`), to validate with (`cv --by-file`) or to train from. The file holds tip texts:
+    it is written readable by its owner only."""
+    from triage.classifier.dispatcher_labels import write_jsonl
+
+    labels = _dispatcher_labels(Settings())
+    if labels is None:
+        raise typer.Exit(2)
+    write_jsonl(labels, output)
+    corrected = sum(lab.corrected for lab in labels)
+    accepted = f", suggestion kept for {1 - corrected / len(labels):.1%}" if labels else ""
+    console.print(f"{len(labels)} labelled tips written to {output} ({corrected} corrected{accepted})")
 
 
 @classifier_app.command("cv")
