@@ -62,7 +62,9 @@ def latest_labels(session: Session) -> list[DispatcherLabel]:
 
 def as_training(labels: Sequence[DispatcherLabel]) -> list[LabelledTip]:
     return [
-        LabelledTip(lab.text, lab.category, lab.subtype, lab.urgent, channel=CHANNEL, department=lab.department)
+        LabelledTip(
+            lab.text, lab.category, lab.subtype, lab.urgent, channel=CHANNEL, department=lab.department
+        )
         for lab in labels
     ]
 
