@@ -104,10 +104,19 @@ def classifier_labels(
     labels = _dispatcher_labels(Settings())
     if labels is None:
         raise typer.Exit(2)
-    write_jsonl(labels, output)
+    try:
+        write_jsonl(labels, output)
+    except OSError as exc:
+        console.print(f"[red]cannot write {output}: {exc.strerror}[/red]")
+        raise typer.Exit(2) from exc
+    if not labels:
+        console.print(f"no tip has been dispatched yet: {output} is empty")
+        return
     corrected = sum(lab.corrected for lab in labels)
-    accepted = f", suggestion kept for {1 - corrected / len(labels):.1%}" if labels else ""
-    console.print(f"{len(labels)} labelled tips written to {output} ({corrected} corrected{accepted})")
+    kept = 1 - corrected / len(labels)
+    console.print(
+        f"{len(labels)} labelled tips written to {output} ({corrected} corrected, suggestion kept for {kept:.1%})"
+    )
 
 
 @classifier_app.command("cv")

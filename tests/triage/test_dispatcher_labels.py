@@ -98,3 +98,10 @@ def test_training_learns_from_the_labels_unless_told_not_to(labelled: dict[str, 
     # The labelled tips' own n-grams are in the vocabulary only when their labels are learnt from.
     learnt = {g for text in (TIP_TEXT, EMISSION_TEXT) for g in text_features(normalise(text).text)}
     assert learnt & (terms_a - terms_b)
+
+
+def test_an_unwritable_output_is_one_clear_line(labelled: dict[str, str], tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["classifier", "labels", str(tmp_path / "missing" / "labels.jsonl")])
+
+    assert result.exit_code == 2
+    assert "cannot write" in _said(result.output) and "Traceback" not in result.output
