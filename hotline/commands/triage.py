@@ -2,6 +2,8 @@
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -55,6 +57,16 @@ def enterprises_import(file: Annotated[Path, typer.Argument(exists=True, dir_oka
         raise typer.Exit(1)
 
 
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """A file that cannot be written is one clear line and exit status 2, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        console.print(f"[red]cannot write {path}: {exc.strerror}[/red]")
+        raise typer.Exit(2) from exc
+
+
 def _dispatcher_labels(settings: Settings) -> list[Any] | None:
     """The latest dispatcher label of every dispatched tip (训练数据), or None with no database to read."""
     from triage.classifier.dispatcher_labels import latest_labels
@@ -88,7 +100,8 @@ def classifier_train(
     settings = Settings()
     extra = _corrections(settings) if with_corrections else []
     target = output or default_model_path(settings.data_dir)
-    train(files, extra, target)
+    with _writing(target):
+        train(files, extra, target)
     console.print(f"model written to {target} ({len(extra)} dispatcher labels)")
 
 
@@ -104,11 +117,8 @@ def classifier_labels(
     labels = _dispatcher_labels(Settings())
     if labels is None:
         raise typer.Exit(2)
-    try:
+    with _writing(output):
         write_jsonl(labels, output)
-    except OSError as exc:
-        console.print(f"[red]cannot write {output}: {exc.strerror}[/red]")
-        raise typer.Exit(2) from exc
     if not labels:
         console.print(f"no tip has been dispatched yet: {output} is empty")
         return

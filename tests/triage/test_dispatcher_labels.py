@@ -100,8 +100,16 @@ def test_training_learns_from_the_labels_unless_told_not_to(labelled: dict[str, 
     assert learnt & (terms_a - terms_b)
 
 
-def test_an_unwritable_output_is_one_clear_line(labelled: dict[str, str], tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["classifier", "labels", str(tmp_path / "missing" / "labels.jsonl")])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["classifier", "labels", "/proc/hotline-nowhere/labels.jsonl"],
+        ["classifier", "train", str(DATA / "tips_train.jsonl"), "--output", "/proc/hotline-nowhere/m.npz"],
+    ],
+    ids=["labels", "train"],
+)
+def test_an_unwritable_output_is_one_clear_line(labelled: dict[str, str], command: list[str]) -> None:
+    result = CliRunner().invoke(app, command)
 
-    assert result.exit_code == 2
-    assert "cannot write" in _said(result.output) and "Traceback" not in result.output
+    assert result.exit_code == 2, result.output
+    assert "cannot write /proc/hotline-nowhere/" in _said(result.output)
