@@ -136,7 +136,7 @@ def render_markdown(d: WeeklyDigest) -> str:
         f"- 派单用时：中位数 {hours(d.dispatch_time.median_hours)} 小时，P90 {hours(d.dispatch_time.p90_hours)} 小时（{d.dispatch_time.count} 件）",
         f"- 办结用时：中位数 {hours(d.completion_time.median_hours)} 小时，P90 {hours(d.completion_time.p90_hours)} 小时（{d.completion_time.count} 件）",
         f"- 超期交办单：{len(d.overdue)} 件",
-        f"- 分拣建议采纳（本周派单 {d.suggestions.unchanged.denominator} 件）：类别 {d.suggestions.category.percent}，"
+        f"- 分拣建议采纳（本周派单中经引擎分析的 {d.suggestions.unchanged.denominator} 件）：类别 {d.suggestions.category.percent}，"
         f"主办单位 {d.suggestions.lead_department.percent}，全部未改动 {d.suggestions.unchanged.percent}",
         "",
         "## 按类别",
@@ -267,7 +267,7 @@ def _sheets(d: WeeklyDigest) -> list[tuple[str, list[str], list[list[Cell]]]]:
                 ["办结用时P90（小时）", d.completion_time.p90_hours],
                 ["超期交办单", len(d.overdue)],
                 ["紧急举报", len(d.urgent_tips)],
-                ["分拣建议：本周派单（引擎已分析）", d.suggestions.unchanged.denominator],
+                ["分拣建议：本周派单中经引擎分析的件数", d.suggestions.unchanged.denominator],
                 ["分拣建议：类别采纳率", _rate(d.suggestions.category)],
                 ["分拣建议：主办单位采纳率", _rate(d.suggestions.lead_department)],
                 ["分拣建议：全部未改动率", _rate(d.suggestions.unchanged)],
