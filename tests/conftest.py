@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from playwright.sync_api import Browser
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +27,7 @@ from hotline.app import create_app
 from hotline.settings import Settings
 from models import Base, crypto, migrate
 from models.db import make_engine, make_sessionmaker, scratch_database, unit_of_work
+from tests.browsing import launch_browser
 from triage.departments import sync_departments
 from triage.routing import catalogue
 
@@ -155,3 +157,9 @@ def analyser() -> Any:
 @pytest.fixture
 def server(settings: Settings, analyser: Any) -> Iterator[LiveServer]:
     yield from serve_app(create_app(settings, analyser=analyser))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium through Playwright, one for the whole run (each person gets a context)."""
+    yield from launch_browser()

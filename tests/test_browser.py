@@ -4,46 +4,19 @@ Each person has a browser context of their own (their own cookies), as they woul
 PC. Runs on both database backends through the parametrised `server` fixture.
 """
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, make_user
+from tests.browsing import log_in, person
+from tests.factories import make_user
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TIP_TEXT = "龙川县老隆镇有个无名厂房每天半夜开中频炉炼钢，黑烟很大，怀疑是地条钢"
 RESULT = "经现场核查，该厂房确有中频炉2台，已依法拆除并断电，移交公安机关立案"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing: the browser test must run in CI")
-        pytest.skip(f"{CHROMIUM} not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -52,24 +25,6 @@ def people(db):  # type: ignore[no-untyped-def]
     make_user(db, "miit1", "department", "miit")
     make_user(db, "gov1", "department", "gov-441622")
     db.commit()
-
-
-def person(browser: Browser, server, viewport_width: int = 1280) -> BrowserContext:  # type: ignore[no-untyped-def]
-    context = browser.new_context(
-        base_url=server.url, locale="zh-CN", viewport={"width": viewport_width, "height": 900}
-    )
-    context.set_default_timeout(15_000)
-    return context
-
-
-def log_in(context: BrowserContext, username: str) -> Page:
-    page = context.new_page()
-    page.goto("/staff/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".who")).to_have_text(username)
-    return page
 
 
 def notice(page: Page, text: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 
 from hotline.settings import Settings
 from models.db import make_engine, make_sessionmaker, unit_of_work
+
+if TYPE_CHECKING:
+    from triage.classifier.dispatcher_labels import DispatcherLabel
 
 enterprises_app = typer.Typer(help="The enterprise register (企业名录).", no_args_is_help=True)
 classifier_app = typer.Typer(
@@ -67,7 +70,7 @@ def _writing(path: Path) -> Iterator[None]:
         raise typer.Exit(2) from exc
 
 
-def _dispatcher_labels(settings: Settings) -> list[Any] | None:
+def _dispatcher_labels(settings: Settings) -> "list[DispatcherLabel] | None":
     """The latest dispatcher label of every dispatched tip (训练数据), or None with no database to read."""
     from triage.classifier.dispatcher_labels import latest_labels
 
@@ -80,12 +83,6 @@ def _dispatcher_labels(settings: Settings) -> list[Any] | None:
         return None
 
 
-def _corrections(settings: Settings) -> list[Any]:
-    from triage.classifier.dispatcher_labels import as_training
-
-    return as_training(_dispatcher_labels(settings) or [])
-
-
 @classifier_app.command("train")
 def classifier_train(
     files: Annotated[
@@ -96,9 +93,10 @@ def classifier_train(
 ) -> None:
     """Train the classifier from labelled tips (and dispatchers' corrections in the database)."""
     from triage.classifier import default_model_path, train
+    from triage.classifier.dispatcher_labels import as_training
 
     settings = Settings()
-    extra = _corrections(settings) if with_corrections else []
+    extra = as_training(_dispatcher_labels(settings) or []) if with_corrections else []
     target = output or default_model_path(settings.data_dir)
     with _writing(target):
         train(files, extra, target)
@@ -122,10 +120,12 @@ def classifier_labels(
     if not labels:
         console.print(f"no tip has been dispatched yet: {output} is empty")
         return
-    corrected = sum(lab.corrected for lab in labels)
-    kept = 1 - corrected / len(labels)
+    # Only tips the engine had analysed say anything about its suggestions (the digest counts the same way).
+    suggested = [lab for lab in labels if lab.suggested]
+    corrected = sum(lab.corrected for lab in suggested)
     console.print(
-        f"{len(labels)} labelled tips written to {output} ({corrected} corrected, suggestion kept for {kept:.1%})"
+        f"{len(labels)} labelled tips written to {output}; "
+        f"the engine had suggested for {len(suggested)}, and {corrected} of those were corrected"
     )
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from models.audit import AuditEvent
 from models.digest import ExitListChange
 from models.register import Enterprise
-from models.tips import Reporter, Tip
+from models.tips import Reporter, Tip, TipLabel, TriageState
 from models.workorders import Assignment
 from tests.factories import TZ
 
@@ -315,3 +315,21 @@ def seed_week(session: Session) -> Seeded:
     )
     session.flush()
     return Seeded(tips, {"E1": e1, "E2": e2, "E3": e3}, assignments)
+
+
+def seed_suggestions(session: Session, seeded: Seeded) -> None:
+    """Dispatcher labels against the engine's suggestions: in the week, T1 kept as suggested, T2 with the
+    county changed, T3 with the category (and so the lead department) changed; T0 corrected the week
+    before; T4 dispatched in the week but never analysed. Category kept 2 of 3, lead 2 of 3, unchanged 1."""
+    tips = seeded.tips
+    suggestion = {"category": "tech", "subtype": "ditiaogang", "lead_department": "miit"}
+    label = {"category": "tech", "subtype": "ditiaogang", "department": "miit"}
+    for key, corrected, changes, when in (
+        ("T1", False, {}, at(23, 11)),
+        ("T2", True, {"county_code": "441602"}, at(24, 14)),
+        ("T3", True, {"category": "env", "subtype": "emission", "department": "eeb"}, at(25, 9)),
+        ("T0", True, {"category": "env", "subtype": "emission", "department": "eeb"}, at(9, 12)),
+    ):
+        tips[key].analysis, tips[key].triage_state = suggestion, TriageState.done
+        session.add(TipLabel(tip_id=tips[key].id, corrected=corrected, created_at=when, **(label | changes)))
+    session.add(TipLabel(tip_id=tips["T4"].id, corrected=False, created_at=at(26, 16), **label))

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from jinja2 import FileSystemLoader
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,8 +23,9 @@ from digest.settings import DigestSettings
 from hotline.app import create_app
 from hotline.settings import Settings
 from models.outbox import OutboxMessage
+from tests.browsing import log_in, person
 from tests.conftest import LiveServer, _free_port, serve_app
-from tests.digest.seed import seed_week
+from tests.digest.seed import seed_suggestions, seed_week
 from tests.factories import TZ, make_token, make_user
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
@@ -155,3 +157,30 @@ def test_the_bureau_lists_and_downloads_archived_digests_and_a_department_cannot
         assert client.get("/staff/digests/2026-W48/digest-2026-W48.xlsx").status_code == 403
     with digest_server.client() as client:
         assert client.get("/staff/digests").status_code in (303, 401)
+
+
+@pytest.mark.browser
+def test_the_bureau_reads_the_digest_with_the_engines_suggestion_rates_in_chromium(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    db: Session,
+    digest_server: LiveServer,
+    browser: Browser,
+) -> None:
+    seed_suggestions(db, seed_week(db))
+    make_user(db, "bureau1", "bureau")
+    db.commit()
+    with time_machine.travel(MONDAY, tick=False):
+        weekly_digest_job(JobContext(settings, DigestSettings(smtp_host=""), sessions))
+    context = person(browser, digest_server)
+    try:
+        page = log_in(context, "bureau1")
+        page.goto("/staff/digests/2026-W48")
+
+        expect(page.locator("h1")).to_contain_text("2026-W48")
+        kpis = page.locator(".kpi")
+        expect(kpis.filter(has_text="分拣建议类别采纳率")).to_contain_text("66.7%")
+        expect(kpis.filter(has_text="分拣建议类别采纳率")).to_contain_text("2/3")
+        expect(kpis.filter(has_text="主办单位采纳率")).to_contain_text("66.7%")
+    finally:
+        context.close()

@@ -14,8 +14,7 @@ from digest.figures import (
     weekly_digest,
 )
 from digest.week import IsoWeek
-from models.tips import TipLabel, TriageState
-from tests.digest.seed import WEEK, at, seed_week
+from tests.digest.seed import WEEK, seed_suggestions, seed_week
 from tests.factories import TZ
 
 
@@ -131,19 +130,7 @@ def test_the_engines_suggestions_are_scored_against_the_weeks_dispatches(db: Ses
     """Three dispatches in the week of tips the engine analysed: one kept as suggested, one with the
     county changed, one with the category (and so the lead department) changed. A dispatch of a tip the
     engine never analysed and one of the week before count in nothing."""
-    seeded = seed_week(db)
-    tips = seeded.tips
-    suggestion = {"category": "tech", "subtype": "ditiaogang", "lead_department": "miit"}
-    label = {"category": "tech", "subtype": "ditiaogang", "department": "miit"}
-    for key, corrected, changes, when in (
-        ("T1", False, {}, at(23, 11)),
-        ("T2", True, {"county_code": "441602"}, at(24, 14)),
-        ("T3", True, {"category": "env", "subtype": "emission", "department": "eeb"}, at(25, 9)),
-        ("T0", True, {"category": "env", "subtype": "emission", "department": "eeb"}, at(9, 12)),
-    ):
-        tips[key].analysis, tips[key].triage_state = suggestion, TriageState.done
-        db.add(TipLabel(tip_id=tips[key].id, corrected=corrected, created_at=when, **(label | changes)))
-    db.add(TipLabel(tip_id=tips["T4"].id, corrected=False, created_at=at(26, 16), **label))  # never analysed
+    seed_suggestions(db, seed_week(db))
     db.commit()
 
     digest = weekly_digest(db, IsoWeek.parse(WEEK), TZ)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from hotline.cli import app
+from models.tips import Tip, TriageState
 from tests.factories import TIP_TEXT, TZ, actor, make_tip, make_user, tech_order
 from tests.triage.conftest import DATA
 from triage import workorders as wo
@@ -34,13 +35,25 @@ def labelled(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> dict[str, str]:
-    """Two dispatched tips: one as the factory's 地条钢 order, one first sent to 工信局, returned, and sent
-    again as emission to 生态环境局. Returns ticket -> the subtype that should be its label."""
+    """Two dispatched tips: one as the factory's 地条钢 order (the engine never saw it), one that the engine
+    had called 地条钢, first sent to 工信局 as suggested, returned, and sent again as emission to 生态环境局.
+    Returns ticket -> the subtype that should be its label."""
     dispatcher = actor(make_user(db, "disp", "dispatcher"))
     miit = actor(make_user(db, "miit1", "department", "miit"))
     db.commit()
     first = make_tip(sessions, settings)
     second = make_tip(sessions, settings, text=EMISSION_TEXT, place="源城区埔前镇")
+    analysed = db.get(Tip, second.tip_id)
+    assert analysed is not None
+    analysed.triage_state = TriageState.done
+    analysed.analysis = {
+        "category": "tech",
+        "subtype": "ditiaogang",
+        "lead_department": "miit",
+        "urgent": False,
+        "county_code": "441622",
+    }
+    db.commit()
     wo.dispatch(db, dispatcher, first.tip_id, tech_order(), TZ)
     sent = wo.dispatch(db, dispatcher, second.tip_id, tech_order(), TZ)
     db.commit()
@@ -62,6 +75,8 @@ def test_labels_are_exported_as_real_tips_that_eval_scores(labelled: dict[str, s
 
     assert result.exit_code == 0, result.output
     assert "2 labelled tips" in _said(result.output)
+    # Only the analysed tip speaks of the engine: its suggestion was changed at the second dispatch.
+    assert "the engine had suggested for 1, and 1 of those were corrected" in _said(result.output)
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert {r["id"]: r["gold"]["subtype"] for r in rows} == labelled  # the later label of the returned tip
     emission = next(r for r in rows if r["gold"]["subtype"] == "emission")

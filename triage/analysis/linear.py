@@ -18,6 +18,7 @@ from triage.analysis.features import FEATURE_VERSION, NGRAM_SIZES, ngram_codes, 
 
 FloatArray = NDArray[np.float32]
 Reads = Literal["tfidf", "counts"]
+_READS: dict[str, Reads] = {"tfidf": "tfidf", "counts": "counts"}  # an unknown one is a KeyError: unreadable
 
 
 class Vector(NamedTuple):
@@ -139,7 +140,7 @@ class TextModel:
                     tuple(str(c) for c in data[f"{name}.classes"]),
                     data[f"{name}.coef"].astype(np.float32),
                     data[f"{name}.intercept"].astype(np.float32),
-                    _reads(str(data[f"{name}.reads"])) if f"{name}.reads" in data.files else "tfidf",
+                    _READS[str(data[f"{name}.reads"])] if f"{name}.reads" in data.files else "tfidf",
                 )
                 for name in names
             }
@@ -149,9 +150,3 @@ class TextModel:
                 heads=heads,
                 meta=json.loads(str(data["meta"])),
             )
-
-
-def _reads(value: str) -> Reads:
-    if value not in ("tfidf", "counts"):
-        raise ValueError(f"unknown head input {value!r}")
-    return "counts" if value == "counts" else "tfidf"

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Tip, TipLabel
+from models.tips import TriageState
 from triage.classifier.training import LabelledTip
 
 CHANNEL = "dispatcher"  # scored like any real tip by `classifier cv`, never training-only
@@ -33,18 +34,19 @@ class DispatcherLabel:
     county_code: str | None
     enterprise_uscc: str | None
     urgent: bool
-    corrected: bool  # the dispatcher changed the engine's suggestion
+    suggested: bool  # the engine had analysed the tip before it was dispatched
+    corrected: bool  # the dispatcher changed the engine's suggestion (never, where there was none)
 
 
 def latest_labels(session: Session) -> list[DispatcherLabel]:
     """The latest label of every labelled tip, oldest tip first."""
     rows = session.execute(
-        select(Tip.id, Tip.ticket, Tip.text, TipLabel)
+        select(Tip.id, Tip.ticket, Tip.text, Tip.triage_state, TipLabel)
         .join(TipLabel, TipLabel.tip_id == Tip.id)
         .order_by(TipLabel.id)
     ).all()
     latest: dict[int, DispatcherLabel] = {}
-    for tip_id, ticket, text, label in rows:
+    for tip_id, ticket, text, triage_state, label in rows:
         latest[tip_id] = DispatcherLabel(
             tip_id,
             ticket,
@@ -55,6 +57,7 @@ def latest_labels(session: Session) -> list[DispatcherLabel]:
             label.county_code,
             label.enterprise_uscc,
             bool(label.urgent),
+            triage_state == TriageState.done,
             bool(label.corrected),
         )
     return sorted(latest.values(), key=lambda lab: lab.tip_id)
