@@ -1,6 +1,6 @@
 """How the classifier turns the model's probabilities into a verdict, on a model whose probabilities are set
-by hand: the category from summed subtype probabilities, the naive Bayes head's vote, and urgency from the
-model alone, whatever words the tip uses."""
+by hand: the category from summed subtype probabilities, the naive Bayes head's vote on the category (not
+on the subtype within it), and urgency from the model alone, whatever words the tip uses."""
 
 import math
 
@@ -104,3 +104,14 @@ def test_the_naive_bayes_head_is_a_vote_not_a_veto() -> None:
     both = _with_naive_bayes(lr, {"乙": (0.001, 0.001, 0.001, 0.997)})
 
     assert _classify(both, "乙")[:2] == ("env", "emission")
+
+
+def test_the_naive_bayes_head_votes_on_the_category_not_on_the_subtype_within_it() -> None:
+    # LR: safety 0.55 against env 0.35 (emission 0.2, solid waste 0.15). Naive Bayes is sure of solid waste:
+    # env 0.8 x 0.35 + 0.2 x 0.98 = 0.476 beats safety 0.8 x 0.55 + 0.002 = 0.442, so the category is env;
+    # within it logistic regression's emission stands (mixed in, solid waste would have won 0.314 to 0.162).
+    lr = _model({"甲": (0.2, 0.15, 0.1, 0.55)}, {"甲": 0.1})
+    both = _with_naive_bayes(lr, {"甲": (0.01, 0.97, 0.01, 0.01)})
+
+    assert _classify(lr, "甲")[:2] == ("safety", "hazard")
+    assert _classify(both, "甲")[:2] == ("env", "emission")

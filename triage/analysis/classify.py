@@ -5,8 +5,10 @@ when there is no usable model, and otherwise only point at the words that back t
 were made by cross-validation and leave-one-file-out validation (triage/data/README.md, round 6): a
 keyword guard on urgency used to be required as well, but danger is said in too many ways for a word
 list (人晕过去了, 从炉台上摔下来, 罐子歪了) and the guard missed a quarter of urgent tips from unseen authors.
-The subtype probabilities are logistic regression's, with a naive Bayes head's given a say
-(`NAIVE_BAYES_WEIGHT`, round 9): the two learners err on different tips from unseen authors.
+The category is chosen from logistic regression's probabilities with a naive Bayes head's given a say
+(`NAIVE_BAYES_WEIGHT`, round 9): the two learners err on different tips from unseen authors. The subtype
+within that category is logistic regression's alone (round 10): the vote helped tell categories apart,
+while between neighbouring subtypes of one category it cost real tips more than it gained.
 """
 
 from bisect import bisect_left, bisect_right
@@ -24,9 +26,9 @@ RULES_FALLBACK = "rules-fallback"
 OTHER = "other"
 URGENT_RULE_SCORE = 6.0  # a danger word (爆炸, 泄漏, 受伤…) and a sign that it is happening now
 URGENT_MODEL_THRESHOLD = 0.4  # chosen by validation (rounds 6–8 in triage/data/README.md)
-# The naive Bayes head's share of the subtype probabilities. Its probabilities are nearly all-or-nothing,
-# so this acts as a vote that decides between close logistic-regression classes; 0.2 made the fewest
-# errors leaving one file out (0.1–0.4 tried, triage/data/README.md round 9).
+# The naive Bayes head's share of the probabilities that choose the category. Its probabilities are nearly
+# all-or-nothing, so this acts as a vote between close logistic-regression classes; 0.2 made the fewest
+# errors leaving one file out (0.1–0.4 tried, triage/data/README.md rounds 9 and 10).
 NAIVE_BAYES_WEIGHT = 0.2
 SUBTYPE_HEAD, NAIVE_BAYES_HEAD, URGENT_HEAD = "subtype", "subtype_nb", "urgent"
 MAX_MODEL_EVIDENCE = 3
@@ -36,9 +38,10 @@ MAX_EVIDENCE_CHARS = 8
 WordSpans = Callable[[], Sequence[tuple[int, int]]]  # (start, end) of each segmented word, on demand
 
 
-def subtype_probabilities(model: TextModel, vector: Vector) -> dict[str, float]:
-    """P(subtype) from the logistic-regression head, mixed with the naive Bayes head's where the model has
-    one (models trained before round 9 have not). Both heads list the same classes in the same order."""
+def label_probabilities(model: TextModel, vector: Vector) -> dict[str, float]:
+    """P(label) from the logistic-regression head, mixed with the naive Bayes head's where the model has
+    one (models trained before round 9 have not): what chooses the category here, and the label of a model
+    trained on any flat labels (`classifier bench`). Both heads list the same classes in the same order."""
     p_lr = model.heads[SUBTYPE_HEAD].probabilities(vector)
     nb = model.heads.get(NAIVE_BAYES_HEAD)
     if nb is None:
@@ -119,12 +122,13 @@ class Classifier:
         self, model: TextModel, text: str, hits: Sequence[KeywordHit], words: WordSpans | None
     ) -> Classification:
         vector = model.vectorise(text)
-        # One head over all subtypes; the category is the one whose subtypes together are most likely.
-        p_subtype = subtype_probabilities(model, vector)
+        # One head over all subtypes; the category is the one whose subtypes together are most likely (naive
+        # Bayes voting), the subtype the one logistic regression likes best within it.
         p_category: dict[str, float] = defaultdict(float)
-        for cat, p in zip(self._categories, p_subtype.values(), strict=True):
+        for cat, p in zip(self._categories, label_probabilities(model, vector).values(), strict=True):
             p_category[cat] += p
         category = max(p_category, key=p_category.__getitem__)
+        p_subtype = model.heads[SUBTYPE_HEAD].probabilities(vector)
         within = (label for label, cat in zip(p_subtype, self._categories, strict=True) if cat == category)
         subtype = max(within, key=p_subtype.__getitem__).split("/")[1]
         urgent = model.heads[URGENT_HEAD].probabilities(vector).get("1", 0.0) >= URGENT_MODEL_THRESHOLD

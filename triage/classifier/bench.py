@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sklearn.metrics import f1_score
 
-from triage.analysis.classify import subtype_probabilities
+from triage.analysis.classify import label_probabilities
 from triage.analysis.normalise import normalise
 from triage.classifier.baseline import Baseline, macro_f1
 from triage.classifier.training import featurise, fit_label_heads, fit_vectoriser, model_of
@@ -56,7 +56,7 @@ def bench(train_path: Path, test_path: Path) -> BenchReport:
     model = model_of(vectoriser, fit_label_heads(train_docs, vectoriser, train_labels), {})
     predicted = []
     for text in test_texts:
-        p = subtype_probabilities(model, model.vectorise(normalise(text).text))
+        p = label_probabilities(model, model.vectorise(normalise(text).text))
         predicted.append(max(p, key=p.__getitem__))
     plain = Baseline(train_texts, train_labels).predict(test_texts)
     labels = sorted(set(test_labels))

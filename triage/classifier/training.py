@@ -150,7 +150,7 @@ def fit_label_heads(
     labels: Sequence[str],
     weights: Sequence[float] | None = None,
 ) -> dict[str, LinearHead]:
-    """The two heads whose mixed probabilities choose a tip's label (classify.subtype_probabilities)."""
+    """The two heads whose mixed probabilities choose a tip's label (classify.label_probabilities)."""
     weights = [1.0] * len(labels) if weights is None else weights
     return {
         SUBTYPE_HEAD: fit_head(vectoriser.transform(docs), labels, weights),
