@@ -39,10 +39,14 @@ WordSpans = Callable[[], Sequence[tuple[int, int]]]  # (start, end) of each segm
 
 
 def label_probabilities(model: TextModel, vector: Vector) -> dict[str, float]:
-    """P(label) from the logistic-regression head, mixed with the naive Bayes head's where the model has
-    one (models trained before round 9 have not): what chooses the category here, and the label of a model
-    trained on any flat labels (`classifier bench`). Both heads list the same classes in the same order."""
-    p_lr = model.heads[SUBTYPE_HEAD].probabilities(vector)
+    """P(label) from the logistic-regression head, mixed with the naive Bayes head's: what chooses the
+    category here, and the label of a model trained on any flat labels (`classifier bench`)."""
+    return with_naive_bayes_vote(model, vector, model.heads[SUBTYPE_HEAD].probabilities(vector))
+
+
+def with_naive_bayes_vote(model: TextModel, vector: Vector, p_lr: dict[str, float]) -> dict[str, float]:
+    """Logistic regression's label probabilities `p_lr` mixed with the naive Bayes head's where the model
+    has one (models trained before round 9 have not). Both heads list the same classes in the same order."""
     nb = model.heads.get(NAIVE_BAYES_HEAD)
     if nb is None:
         return p_lr
@@ -124,11 +128,11 @@ class Classifier:
         vector = model.vectorise(text)
         # One head over all subtypes; the category is the one whose subtypes together are most likely (naive
         # Bayes voting), the subtype the one logistic regression likes best within it.
+        p_subtype = model.heads[SUBTYPE_HEAD].probabilities(vector)
         p_category: dict[str, float] = defaultdict(float)
-        for cat, p in zip(self._categories, label_probabilities(model, vector).values(), strict=True):
+        for cat, p in zip(self._categories, with_naive_bayes_vote(model, vector, p_subtype).values(), strict=True):
             p_category[cat] += p
         category = max(p_category, key=p_category.__getitem__)
-        p_subtype = model.heads[SUBTYPE_HEAD].probabilities(vector)
         within = (label for label, cat in zip(p_subtype, self._categories, strict=True) if cat == category)
         subtype = max(within, key=p_subtype.__getitem__).split("/")[1]
         urgent = model.heads[URGENT_HEAD].probabilities(vector).get("1", 0.0) >= URGENT_MODEL_THRESHOLD
