@@ -14,6 +14,7 @@ from models.audit import AuditEvent
 from models.ratelimit import RateCounter
 from models.tips import Reporter, Tip
 from tests.factories import make_token, make_user
+from triage.queue import CHECK_BELOW_CONFIDENCE
 
 TICKET = re.compile(r"^HY\d{8}-\d{6}$")
 TEXT = "连平县元善镇一家钢厂晚上偷偷开工频炉，噪音大，黑烟滚滚"
@@ -145,6 +146,30 @@ def test_an_operator_logs_a_phone_call_with_a_staff_token(server, tokens, db):  
     assert tip.channel == "phone"
     assert db.get(Reporter, tip.reporter_id).contact == "0762-1234567"
     assert db.scalar(select(AuditEvent.actor).where(AuditEvent.action == "received")).startswith("user:")
+
+
+def test_the_queue_says_which_suggestions_the_dispatcher_should_check(server, tokens, db):  # type: ignore[no-untyped-def]
+    """请核对 only for a tip awaiting dispatch whose stored suggestion is below the confidence line."""
+    citizen = server.client()
+    tickets = [_submit(citizen, text=f"{TEXT}（第{n}次反映）").json()["ticket"] for n in range(5)]
+    unsure, sure, failed, dispatched, unanalysed = (db.scalar(select(Tip).where(Tip.ticket == t)) for t in tickets)
+    low, high = CHECK_BELOW_CONFIDENCE - 0.01, CHECK_BELOW_CONFIDENCE
+    for tip, state, confidence in ((unsure, "done", low), (sure, "done", high), (failed, "failed", low)):
+        tip.triage_state, tip.analysis = state, {"category": "tech", "confidence": confidence}
+    dispatched.triage_state, dispatched.analysis = "done", {"category": "tech", "confidence": low}
+    dispatched.status = "dispatched"
+    db.commit()
+
+    queue = server.client(tokens["dispatcher"]).get("/api/v1/staff/tips").json()
+    to_check = {t["ticket"]: t["suggestion_to_check"] for t in queue["tips"] if t["ticket"] in tickets}
+
+    assert to_check == {
+        unsure.ticket: True,
+        sure.ticket: False,
+        failed.ticket: False,
+        dispatched.ticket: False,
+        unanalysed.ticket: False,
+    }
 
 
 def test_staff_work_a_tip_to_closure_over_the_api(server, tokens):  # type: ignore[no-untyped-def]

@@ -79,6 +79,7 @@ class TipOut(BaseModel):
     received_at: datetime
     due_at: datetime | None
     overdue: bool
+    suggestion_to_check: bool  # the engine is unsure of its suggestion (queue.CHECK_BELOW_CONFIDENCE)
     version: int
 
     @classmethod
@@ -101,6 +102,7 @@ class TipOut(BaseModel):
             received_at=tip.received_at,
             due_at=tip.due_at,
             overdue=queue.tip_overdue(tip),
+            suggestion_to_check=queue.suggestion_to_check(tip),
             version=tip.version,
         )
 

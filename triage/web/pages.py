@@ -133,6 +133,7 @@ def queue_page(
         channels=CHANNEL,
         triage_state=TRIAGE_STATE,
         tip_overdue=queue.tip_overdue,
+        to_check=queue.suggestion_to_check,
         excerpt_chars=EXCERPT_CHARS,
     )
 
@@ -180,6 +181,7 @@ def _tip_page(
         channels=CHANNEL,
         triage_state=TRIAGE_STATE,
         tip_overdue=queue.tip_overdue,
+        to_check=queue.suggestion_to_check,
         assignment_overdue=queue.assignment_overdue,
         max_extension_days=cat.limits.max_extension_working_days,
     )
