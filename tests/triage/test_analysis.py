@@ -125,7 +125,7 @@ HELD_OUT = {
     "tips_heldout_written.jsonl": {"category": 0.975, "subtype": 0.975, "department": 0.975, "urgency": 0.99,
                                    "county": 0.98, "enterprise": 0.95},
     # 300 more, by another author, from the taxonomy, domain.md and the register only (round 7)
-    "tips_heldout_written_2.jsonl": {"category": 0.96, "subtype": 0.955, "department": 0.96, "urgency": 0.965,
+    "tips_heldout_written_2.jsonl": {"category": 0.965, "subtype": 0.96, "department": 0.965, "urgency": 0.98,
                                      "county": 0.98, "enterprise": 0.98},
 }  # fmt: skip
 
