@@ -210,14 +210,23 @@ def classifier_eval(
     """Per-class precision/recall/F1, confusion matrix, department/county/enterprise/urgency accuracy,
     and the plain TF-IDF + LinearSVC baseline trained on tips_train.jsonl, scored on the same file."""
     from triage.classifier.baseline import score_baseline
-    from triage.classifier.evaluation import evaluate, read_gold
+    from triage.classifier.evaluation import check_targets, evaluate, read_gold
     from triage.classifier.training import REAL_TRAINING, read_labelled
 
     rows = read_gold(file)
     report = evaluate(_engine_for_eval(Settings(), model), rows)
     plain = score_baseline(read_labelled(baseline_train or REAL_TRAINING), rows)
+    checks = check_targets(report)
     if as_json:
-        typer.echo(json.dumps({**asdict(report), "baseline": asdict(plain)}, ensure_ascii=False, indent=1))
+        targets = {
+            check.target.measure: {"goal": check.target.goal, "value": check.value, "met": check.met}
+            for check in checks
+        }
+        typer.echo(
+            json.dumps(
+                {**asdict(report), "baseline": asdict(plain), "targets": targets}, ensure_ascii=False, indent=1
+            )
+        )
         return
     out = Console()
     for title, classes in (("category", report.category_classes), ("subtype", report.subtype_classes)):
@@ -247,6 +256,14 @@ def classifier_eval(
     side.add_row("county accuracy", f"{report.county_accuracy:.3f}", "-")
     side.add_row("enterprise (USCC) right", f"{report.enterprise_right:.3f}", "-")
     out.print(side)
+    goals = Table(title="targets (held-out tips)")
+    for column in ("measure", "engine", "target", "met"):
+        goals.add_column(column)
+    for check in checks:
+        bound = "≤" if check.target.at_most else "≥"
+        goal = f"{bound} {check.target.goal:.2f}"
+        goals.add_row(check.target.name, f"{check.value:.3f}", goal, "yes" if check.met else "NO")
+    out.print(goals)
     out.print(
         f"tips {report.tips}  category macro-F1 {report.category_macro_f1:.3f}  "
         f"subtype macro-F1 {report.subtype_macro_f1:.3f}  urgency F1 {report.urgency_f1:.3f}\n"

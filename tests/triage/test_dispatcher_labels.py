@@ -96,6 +96,8 @@ def test_labels_are_exported_as_real_tips_that_eval_scores(labelled: dict[str, s
     assert scored.exit_code == 0, scored.output
     report = json.loads(scored.stdout)
     assert report["tips"] == 2 and 0.0 <= report["department_accuracy"] <= 1.0
+    assert report["targets"]["department_accuracy"]["value"] == report["department_accuracy"]
+    assert {t["met"] for t in report["targets"].values()} <= {True, False}
 
 
 def test_training_learns_from_the_labels_unless_told_not_to(labelled: dict[str, str], tmp_path: Path) -> None:
