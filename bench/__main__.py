@@ -24,6 +24,7 @@ DEMO_REGISTER = (
 )  # the 30k register, carried in the project
 TIPS = ROOT / "triage" / "data" / "tips_heldout.jsonl"
 MILLION = 1_000_000
+STARTUP_RUNS = 3
 QUERIES = 200
 EXTRACT_ONE_QUERIES = 20  # extractOne over a million names takes about a second each
 
@@ -71,12 +72,22 @@ def bench_startup(env: dict[str, str]) -> None:
         "print(time.perf_counter()-t)"
     )
     base = "import time; t=time.perf_counter(); import jieba; jieba.Tokenizer().initialize(); print(time.perf_counter()-t)"
-    ours = float(
-        subprocess.check_output([sys.executable, "-c", code], cwd=ROOT, text=True, env=env).split()[-1]
-    )
-    jb = float(subprocess.check_output([sys.executable, "-c", base], cwd=ROOT, text=True).split()[-1])
+
+    def seconds(program: str, program_env: dict[str, str] | None) -> float:
+        out = subprocess.check_output([sys.executable, "-c", program], cwd=ROOT, text=True, env=program_env)
+        return float(out.split()[-1])
+
+    # One start-up moves by a third with what else the shared machine is doing: alternate ours and the
+    # baseline, STARTUP_RUNS times each, and print the medians.
+    ours, jb = [], []
+    for _ in range(STARTUP_RUNS):
+        ours.append(seconds(code, env))
+        jb.append(seconds(base, None))
+    ours_s, jb_s = statistics.median(ours), statistics.median(jb)
     print(
-        f"start-up (new process: imports, 30k register from the database, model, first analyse): {ours:.2f} s  (jieba dictionary alone {jb:.2f} s)"
+        "start-up (new process: imports, 30k register from the database, model, first analyse), "
+        f"median of {STARTUP_RUNS}: {ours_s:.2f} s ({min(ours):.2f}-{max(ours):.2f})  "
+        f"(jieba dictionary alone {jb_s:.2f} s -> ratio {ours_s / jb_s:.1f}x)"
     )
 
 
