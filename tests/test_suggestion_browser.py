@@ -56,7 +56,7 @@ def test_the_dispatcher_sees_which_suggestion_to_check_and_accepts_one_with_a_cl
         expect(sure_row.locator('td[data-label="分拣"]')).to_have_text("已自动分拣")
 
         desk.goto(f"/staff/tips/{unsure.tip_id}")
-        expect(desk.locator("#suggestion-check")).to_have_text("模型对类别把握不大，请核对后再派单。")
+        expect(desk.locator("#suggestion-check")).to_have_text("自动分拣对类别把握不大，请核对后再派单。")
 
         desk.goto(f"/staff/tips/{sure.tip_id}")
         expect(desk.locator("#suggestion-check")).to_have_count(0)
