@@ -160,8 +160,10 @@ def test_the_queue_says_which_suggestions_the_dispatcher_should_check(server, to
     dispatched.status = "dispatched"
     db.commit()
 
-    queue = server.client(tokens["dispatcher"]).get("/api/v1/staff/tips").json()
+    dispatcher = server.client(tokens["dispatcher"])
+    queue = dispatcher.get("/api/v1/staff/tips").json()
     to_check = {t["ticket"]: t["suggestion_to_check"] for t in queue["tips"] if t["ticket"] in tickets}
+    only = dispatcher.get("/api/v1/staff/tips", params={"to_check": "true"}).json()
 
     assert to_check == {
         unsure.ticket: True,
@@ -170,6 +172,8 @@ def test_the_queue_says_which_suggestions_the_dispatcher_should_check(server, to
         dispatched.ticket: False,
         unanalysed.ticket: False,
     }
+    # The filter is the same rule in SQL (the JSON confidence read on either backend).
+    assert [t["ticket"] for t in only["tips"]] == [unsure.ticket] and only["total"] == 1
 
 
 def test_staff_work_a_tip_to_closure_over_the_api(server, tokens):  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from models.base import utcnow
 from models.tips import Tip
 from models.workorders import Assignment
 from tests.factories import PASSWORD, TZ, actor, make_tip, make_user, tech_order
+from triage.queue import CHECK_BELOW_CONFIDENCE
 from triage.web.highlight import highlight_evidence
 from triage.workorders import dispatch
 
@@ -220,6 +221,8 @@ def test_the_queue_filters_by_status_category_county_and_overdue(server, db, ses
     ):
         tip = db.get(Tip, receipt.tip_id)
         tip.category, tip.subtype, tip.county_code, tip.triage_state = category, subtype, county, "done"
+    db.get(Tip, env.tip_id).analysis = {"category": "env", "confidence": CHECK_BELOW_CONFIDENCE / 2}
+    db.get(Tip, steel.tip_id).analysis = {"category": "tech", "confidence": CHECK_BELOW_CONFIDENCE}
     db.get(Tip, late.tip_id).due_at = utcnow() - timedelta(days=1)
     db.get(Tip, failed.tip_id).triage_state = "failed"
     db.commit()
@@ -235,8 +238,10 @@ def test_the_queue_filters_by_status_category_county_and_overdue(server, db, ses
         assert tickets(dispatcher, county="441625") == {env.ticket}
         assert tickets(dispatcher, overdue="1") == {late.ticket}
         assert tickets(dispatcher, status="closed") == set()
+        assert tickets(dispatcher, check="1") == {env.ticket}  # the one suggestion below the 请核对 line
         html = dispatcher.get("/staff/queue").text
         assert "待人工分拣" in html and "超期" in html and "环保/超标排放" in html
+        assert html.count(">请核对</span>") == 1
     with login(server, "boss") as bureau:
         assert tickets(bureau, category="env") == {env.ticket}
 

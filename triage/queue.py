@@ -37,6 +37,16 @@ class QueueFilter:
     county_code: str | None = None
     overdue: bool = False
     page: int = 1
+    to_check: bool = False  # only suggestions marked 请核对 (suggestion_to_check)
+
+
+def _to_check_clause() -> Any:
+    """SQL for `suggestion_to_check`."""
+    return (
+        (Tip.status == TipStatus.received)
+        & (Tip.triage_state == "done")
+        & (Tip.analysis["confidence"].as_float() < CHECK_BELOW_CONFIDENCE)
+    )
 
 
 def _overdue_clause(now: datetime) -> Any:
@@ -61,6 +71,8 @@ def list_queue(
         query = query.where(Tip.county_code == filters.county_code)
     if filters.overdue:
         query = query.where(_overdue_clause(now))
+    if filters.to_check:
+        query = query.where(_to_check_clause())
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(filters.page, 1)
     rows = session.scalars(

@@ -215,8 +215,10 @@ def list_tips(
     county: str | None = None,
     overdue: bool = False,
     page: int = 1,
+    to_check: bool = False,
 ) -> QueueOut:
-    tips, total = queue.list_queue(db, actor, queue.QueueFilter(status, category, county, overdue, page))
+    filters = queue.QueueFilter(status, category, county, overdue, page, to_check)
+    tips, total = queue.list_queue(db, actor, filters)
     return QueueOut(total=total, tips=[TipOut.of(t) for t in tips])
 
 

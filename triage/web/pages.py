@@ -108,6 +108,7 @@ def queue_page(
     category: str = "",
     county: str = "",
     overdue: str = "",
+    check: str = "",
     page: int = 1,
 ) -> HTMLResponse:
     filters = queue.QueueFilter(
@@ -116,9 +117,16 @@ def queue_page(
         county_code=county or None,
         overdue=bool(overdue),
         page=max(page, 1),
+        to_check=bool(check),
     )
     tips, total = queue.list_queue(db, Actor.of(user), filters)
-    query = {"status": status, "category": category, "county": county, "overdue": "1" if overdue else ""}
+    query = {
+        "status": status,
+        "category": category,
+        "county": county,
+        "overdue": "1" if overdue else "",
+        "check": "1" if check else "",
+    }
     return staff_page(
         request,
         "staff_queue.html",
