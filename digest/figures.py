@@ -22,6 +22,7 @@ from models.staff import Department
 from models.tips import Tip, TipLabel, TipStatus, TriageState
 from models.workorders import Assignment, AssignmentStatus
 from triage import labels
+from triage.queue import unsure
 from triage.routing import Catalogue, catalogue
 
 # Assignments that left the work (returned as not this department's duty, or withdrawn) count in no rate.
@@ -80,6 +81,10 @@ class SuggestionQuality:
     category: Rate  # the category was kept
     lead_department: Rate  # the lead department (主办单位) was kept
     unchanged: Rate  # category, subtype, lead department, urgency and county all kept
+    # The category kept, apart for the suggestions the queue marked 请核对 (triage.queue.unsure) and the
+    # others: whether the mark points at the suggestions that need a dispatcher's eye.
+    marked_category: Rate
+    unmarked_category: Rate
 
 
 @dataclass(frozen=True)
@@ -362,10 +367,16 @@ def _suggestions(session: Session, start: datetime, end: datetime) -> Suggestion
         (category, lead, corrected, a) for category, lead, corrected, a in rows if isinstance(a, dict)
     ]
     n = len(suggested)
+
+    def category_kept(rows: list[tuple[str, str, bool, dict[str, Any]]]) -> Rate:
+        return Rate(sum(a.get("category") == category for category, _, _, a in rows), len(rows))
+
     return SuggestionQuality(
-        category=Rate(sum(a.get("category") == category for category, _, _, a in suggested), n),
+        category=category_kept(suggested),
         lead_department=Rate(sum(a.get("lead_department") == lead for _, lead, _, a in suggested), n),
         unchanged=Rate(sum(not corrected for _, _, corrected, _ in suggested), n),
+        marked_category=category_kept([row for row in suggested if unsure(row[3])]),
+        unmarked_category=category_kept([row for row in suggested if not unsure(row[3])]),
     )
 
 

@@ -138,6 +138,8 @@ def render_markdown(d: WeeklyDigest) -> str:
         f"- 超期交办单：{len(d.overdue)} 件",
         f"- 分拣建议采纳（本周派单中经引擎分析的 {d.suggestions.unchanged.denominator} 件）：类别 {d.suggestions.category.percent}，"
         f"主办单位 {d.suggestions.lead_department.percent}，全部未改动 {d.suggestions.unchanged.percent}",
+        f"- 其中标记“请核对”的 {d.suggestions.marked_category.denominator} 件类别采纳 {d.suggestions.marked_category.percent}，"
+        f"其余 {d.suggestions.unmarked_category.denominator} 件 {d.suggestions.unmarked_category.percent}",
         "",
         "## 按类别",
         *_count_lines(d.by_category),
@@ -271,6 +273,9 @@ def _sheets(d: WeeklyDigest) -> list[tuple[str, list[str], list[list[Cell]]]]:
                 ["分拣建议：类别采纳率", _rate(d.suggestions.category)],
                 ["分拣建议：主办单位采纳率", _rate(d.suggestions.lead_department)],
                 ["分拣建议：全部未改动率", _rate(d.suggestions.unchanged)],
+                ["分拣建议：标记请核对的件数", d.suggestions.marked_category.denominator],
+                ["分拣建议：请核对件类别采纳率", _rate(d.suggestions.marked_category)],
+                ["分拣建议：其余件类别采纳率", _rate(d.suggestions.unmarked_category)],
             ],
         ),
         ("按类别", count_header, counts(d.by_category)),

@@ -205,12 +205,15 @@ def tip_overdue(tip: Tip, now: datetime | None = None) -> bool:
     return is_overdue(tip.due_at, now or utcnow(), done=tip.status not in OPEN_TIP_STATES)
 
 
+def unsure(analysis: dict[str, Any] | None) -> bool:
+    """The engine was unsure of this stored suggestion (its category confidence is below the 请核对 line)."""
+    confidence = (analysis or {}).get("confidence")
+    return isinstance(confidence, int | float) and confidence < CHECK_BELOW_CONFIDENCE
+
+
 def suggestion_to_check(tip: Tip) -> bool:
     """A tip awaiting dispatch whose automatic suggestion the engine is unsure of (请核对)."""
-    if tip.status != TipStatus.received or tip.triage_state != "done" or not tip.analysis:
-        return False
-    confidence = tip.analysis.get("confidence")
-    return isinstance(confidence, int | float) and confidence < CHECK_BELOW_CONFIDENCE
+    return tip.status == TipStatus.received and tip.triage_state == "done" and unsure(tip.analysis)
 
 
 __all__ = [
@@ -219,6 +222,7 @@ __all__ = [
     "TipDetail",
     "assignment_overdue",
     "suggestion_to_check",
+    "unsure",
     "current_assignments",
     "department_inbox",
     "list_queue",

@@ -34,6 +34,7 @@ from models.register import Enterprise
 from models.tips import Reporter, Tip, TipLabel, TriageState
 from models.workorders import Assignment
 from tests.factories import TZ
+from triage.queue import CHECK_BELOW_CONFIDENCE
 
 WEEK = "2026-W48"
 
@@ -320,9 +321,10 @@ def seed_week(session: Session) -> Seeded:
 def seed_suggestions(session: Session, seeded: Seeded) -> None:
     """Dispatcher labels against the engine's suggestions: in the week, T1 kept as suggested, T2 with the
     county changed, T3 with the category (and so the lead department) changed; T0 corrected the week
-    before; T4 dispatched in the week but never analysed. Category kept 2 of 3, lead 2 of 3, unchanged 1."""
+    before; T4 dispatched in the week but never analysed. Category kept 2 of 3, lead 2 of 3, unchanged 1.
+    The engine was unsure of T3 only (marked 请核对): kept 0 of 1 marked, 2 of 2 unmarked."""
     tips = seeded.tips
-    suggestion = {"category": "tech", "subtype": "ditiaogang", "lead_department": "miit"}
+    sure = {"category": "tech", "subtype": "ditiaogang", "lead_department": "miit", "confidence": 0.95}
     label = {"category": "tech", "subtype": "ditiaogang", "department": "miit"}
     for key, corrected, changes, when in (
         ("T1", False, {}, at(23, 11)),
@@ -330,6 +332,7 @@ def seed_suggestions(session: Session, seeded: Seeded) -> None:
         ("T3", True, {"category": "env", "subtype": "emission", "department": "eeb"}, at(25, 9)),
         ("T0", True, {"category": "env", "subtype": "emission", "department": "eeb"}, at(9, 12)),
     ):
-        tips[key].analysis, tips[key].triage_state = suggestion, TriageState.done
+        confidence = CHECK_BELOW_CONFIDENCE - 0.2 if key == "T3" else sure["confidence"]
+        tips[key].analysis, tips[key].triage_state = sure | {"confidence": confidence}, TriageState.done
         session.add(TipLabel(tip_id=tips[key].id, corrected=corrected, created_at=when, **(label | changes)))
     session.add(TipLabel(tip_id=tips["T4"].id, corrected=False, created_at=at(26, 16), **label))

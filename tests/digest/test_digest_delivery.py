@@ -182,5 +182,6 @@ def test_the_bureau_reads_the_digest_with_the_engines_suggestion_rates_in_chromi
         expect(kpis.filter(has_text="分拣建议类别采纳率")).to_contain_text("66.7%")
         expect(kpis.filter(has_text="分拣建议类别采纳率")).to_contain_text("2/3")
         expect(kpis.filter(has_text="主办单位采纳率")).to_contain_text("66.7%")
+        expect(kpis.filter(has_text="请核对件类别采纳率")).to_contain_text("0/1")
     finally:
         context.close()

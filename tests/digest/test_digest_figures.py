@@ -13,6 +13,7 @@ from digest.figures import (
     WeeklyDigest,
     weekly_digest,
 )
+from digest.render import render_markdown
 from digest.week import IsoWeek
 from tests.digest.seed import WEEK, seed_suggestions, seed_week
 from tests.factories import TZ
@@ -136,6 +137,11 @@ def test_the_engines_suggestions_are_scored_against_the_weeks_dispatches(db: Ses
     digest = weekly_digest(db, IsoWeek.parse(WEEK), TZ)
 
     assert digest.suggestions == SuggestionQuality(
-        category=Rate(2, 3), lead_department=Rate(2, 3), unchanged=Rate(1, 3)
+        category=Rate(2, 3),
+        lead_department=Rate(2, 3),
+        unchanged=Rate(1, 3),
+        marked_category=Rate(0, 1),  # T3, which the queue marked 请核对, had its category corrected
+        unmarked_category=Rate(2, 2),
     )
     assert digest.headline()["suggestion_category_kept"] == "66.7%"
+    assert "- 其中标记“请核对”的 1 件类别采纳 0.0%，其余 2 件 100.0%" in render_markdown(digest)
