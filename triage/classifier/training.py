@@ -32,6 +32,8 @@ SHIPPED_TRAINING = (
     DATA / "tips_written_6.jsonl",
     DATA / "tips_written_7.jsonl",
     DATA / "tips_written_8.jsonl",
+    DATA / "tips_written_9.jsonl",
+    DATA / "tips_written_10.jsonl",
     DATA / "tips_extra.jsonl",
 )
 # Chosen by 5-fold cross-validation on tips_train (see triage/data/README.md): C 5–20 tie, 100 is worse.
