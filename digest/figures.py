@@ -356,6 +356,11 @@ def _hours(seconds: Any) -> float | None:
 # ---- the three rates -----------------------------------------------------------------------------
 
 
+_Dispatch = tuple[
+    str, str, bool, dict[str, Any]
+]  # the dispatcher's category, lead, corrected; the suggestion
+
+
 def _suggestions(session: Session, start: datetime, end: datetime) -> SuggestionQuality:
     """Compared in Python: the suggestion is JSON in `tips.analysis`, and a week has a few hundred dispatches."""
     rows = session.execute(
@@ -367,16 +372,20 @@ def _suggestions(session: Session, start: datetime, end: datetime) -> Suggestion
         (category, lead, corrected, a) for category, lead, corrected, a in rows if isinstance(a, dict)
     ]
     n = len(suggested)
+    marked: list[_Dispatch] = []  # the queue showed these as 请核对
+    unmarked: list[_Dispatch] = []
+    for row in suggested:
+        (marked if unsure(row[3]) else unmarked).append(row)
 
-    def category_kept(rows: list[tuple[str, str, bool, dict[str, Any]]]) -> Rate:
+    def category_kept(rows: list[_Dispatch]) -> Rate:
         return Rate(sum(a.get("category") == category for category, _, _, a in rows), len(rows))
 
     return SuggestionQuality(
         category=category_kept(suggested),
         lead_department=Rate(sum(a.get("lead_department") == lead for _, lead, _, a in suggested), n),
         unchanged=Rate(sum(not corrected for _, _, corrected, _ in suggested), n),
-        marked_category=category_kept([row for row in suggested if unsure(row[3])]),
-        unmarked_category=category_kept([row for row in suggested if not unsure(row[3])]),
+        marked_category=category_kept(marked),
+        unmarked_category=category_kept(unmarked),
     )
 
 

@@ -152,7 +152,9 @@ def test_the_queue_says_which_suggestions_the_dispatcher_should_check(server, to
     """请核对 only for a tip awaiting dispatch whose stored suggestion is below the confidence line."""
     citizen = server.client()
     tickets = [_submit(citizen, text=f"{TEXT}（第{n}次反映）").json()["ticket"] for n in range(5)]
-    unsure, sure, failed, dispatched, unanalysed = (db.scalar(select(Tip).where(Tip.ticket == t)) for t in tickets)
+    unsure, sure, failed, dispatched, unanalysed = (
+        db.scalar(select(Tip).where(Tip.ticket == t)) for t in tickets
+    )
     low, high = CHECK_BELOW_CONFIDENCE - 0.01, CHECK_BELOW_CONFIDENCE
     for tip, state, confidence in ((unsure, "done", low), (sure, "done", high), (failed, "failed", low)):
         tip.triage_state, tip.analysis = state, {"category": "tech", "confidence": confidence}

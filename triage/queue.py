@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from models.audit import AuditEvent
 from models.base import utcnow
 from models.register import Enterprise
-from models.tips import Tip, TipStatus
+from models.tips import Tip, TipStatus, TriageState
 from models.workorders import Assignment, AssignmentStatus
 from triage.actors import Actor, require_staff
 from triage.deadlines import is_overdue
@@ -44,7 +44,7 @@ def _to_check_clause() -> Any:
     """SQL for `suggestion_to_check`."""
     return (
         (Tip.status == TipStatus.received)
-        & (Tip.triage_state == "done")
+        & (Tip.triage_state == TriageState.done)
         & (Tip.analysis["confidence"].as_float() < CHECK_BELOW_CONFIDENCE)
     )
 
@@ -213,7 +213,7 @@ def unsure(analysis: dict[str, Any] | None) -> bool:
 
 def suggestion_to_check(tip: Tip) -> bool:
     """A tip awaiting dispatch whose automatic suggestion the engine is unsure of (请核对)."""
-    return tip.status == TipStatus.received and tip.triage_state == "done" and unsure(tip.analysis)
+    return tip.status == TipStatus.received and tip.triage_state == TriageState.done and unsure(tip.analysis)
 
 
 __all__ = [

@@ -224,7 +224,9 @@ def classifier_eval(
         }
         typer.echo(
             json.dumps(
-                {**asdict(report), "baseline": asdict(plain), "targets": targets}, ensure_ascii=False, indent=1
+                {**asdict(report), "baseline": asdict(plain), "targets": targets},
+                ensure_ascii=False,
+                indent=1,
             )
         )
         return

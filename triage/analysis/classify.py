@@ -129,8 +129,9 @@ class Classifier:
         # One head over all subtypes; the category is the one whose subtypes together are most likely (naive
         # Bayes voting), the subtype the one logistic regression likes best within it.
         p_subtype = model.heads[SUBTYPE_HEAD].probabilities(vector)
+        p_voted = with_naive_bayes_vote(model, vector, p_subtype)
         p_category: dict[str, float] = defaultdict(float)
-        for cat, p in zip(self._categories, with_naive_bayes_vote(model, vector, p_subtype).values(), strict=True):
+        for cat, p in zip(self._categories, p_voted.values(), strict=True):
             p_category[cat] += p
         category = max(p_category, key=p_category.__getitem__)
         within = (label for label, cat in zip(p_subtype, self._categories, strict=True) if cat == category)
