@@ -34,6 +34,12 @@ SHIPPED_TRAINING = (
     DATA / "tips_written_8.jsonl",
     DATA / "tips_written_9.jsonl",
     DATA / "tips_written_10.jsonl",
+    DATA / "tips_written_11.jsonl",
+    DATA / "tips_written_12.jsonl",
+    DATA / "tips_written_13.jsonl",
+    DATA / "tips_written_14.jsonl",
+    DATA / "tips_written_15.jsonl",
+    DATA / "tips_written_16.jsonl",
     DATA / "tips_extra.jsonl",
 )
 # Chosen by 5-fold cross-validation on tips_train (see triage/data/README.md): C 5–20 tie, 100 is worse.
