@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from triage.analysis import TriageEngine
-from triage.analysis.features import ngram_codes, term_code, text_features
+from triage.analysis.features import ngram_codes, term_code, term_codes, text_features
 
 TEXTS = [
     "",
@@ -42,6 +42,28 @@ def test_no_two_ngrams_share_a_code() -> None:
         "\U0010ffff" * 3,
     ]
     assert len({term_code(g) for g in grams}) == len(grams)
+
+
+def test_codes_of_a_whole_vocabulary_at_once_are_each_terms_code() -> None:
+    terms = [
+        "",
+        "a",
+        "\x00",
+        "\x00a",
+        "a\x00",
+        "\x00\x00",
+        "厂",
+        "工厂",
+        "小工厂",
+        "\U0010ffff" * 3,
+        "四个字儿",
+    ]
+    terms += [g for text in TEXTS for g in text_features(text)]
+    codes, usable = term_codes(terms)
+    assert usable.tolist() == [0 < len(t) <= 3 for t in terms]
+    assert [int(c) for c, ok in zip(codes, usable, strict=True) if ok] == [
+        term_code(t) for t in terms if 0 < len(t) <= 3
+    ]
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=TEXT_IDS)

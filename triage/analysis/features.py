@@ -4,6 +4,8 @@ Cross-validation on the training tips chose these alone: jieba words, word bigra
 as extra features did not help (the keyword hits made it worse once generated tips were added).
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -27,6 +29,22 @@ def term_code(term: str) -> int:
     for ch in term:
         code = (code << _CHAR_BITS) | (ord(ch) + 1)
     return code
+
+
+def term_codes(terms: Sequence[str]) -> tuple[NDArray[np.uint64], NDArray[np.bool_]]:
+    """`term_code` of many terms at once, and which of them text can yield (1 to max(NGRAM_SIZES)
+    characters): a model's whole vocabulary in a few array operations, where a Python loop over it was a
+    fifth of the engine's start-up."""
+    table = np.array(terms, dtype=np.str_)  # fixed-width UTF-32, each term padded with NULs
+    width = table.dtype.itemsize // 4
+    chars = table.view(np.uint32).reshape(len(table), width).astype(np.uint64)
+    # The true lengths, not the non-NUL characters: a NUL inside a term is a character like any other.
+    lengths = np.fromiter(map(len, terms), dtype=np.intp, count=len(terms))
+    codes = np.zeros(len(table), dtype=np.uint64)
+    for column in range(min(width, max(NGRAM_SIZES))):
+        present = column < lengths
+        codes[present] = (codes[present] << np.uint64(_CHAR_BITS)) | (chars[present, column] + np.uint64(1))
+    return codes, (lengths > 0) & (lengths <= max(NGRAM_SIZES))
 
 
 def ngram_codes(text: str) -> NDArray[np.uint64]:

@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from triage.analysis.features import FEATURE_VERSION, NGRAM_SIZES, ngram_codes, term_code
+from triage.analysis.features import FEATURE_VERSION, ngram_codes, term_codes
 
 FloatArray = NDArray[np.float32]
 Reads = Literal["tfidf", "counts"]
@@ -87,9 +87,9 @@ class TextModel:
     def _term_codes(self) -> tuple[NDArray[np.uint64], NDArray[np.intp]]:
         """The `term_code` of every term that text can yield, sorted, then a sentinel above them all so that
         every search lands on an element; and the feature index of each (-1 for the sentinel)."""
-        usable = [(term_code(t), i) for t, i in self.vocabulary.items() if 0 < len(t) <= max(NGRAM_SIZES)]
-        codes = np.array([c for c, _ in usable], dtype=np.uint64)
-        ids = np.array([i for _, i in usable], dtype=np.intp)
+        all_codes, usable = term_codes(self.terms)
+        codes = all_codes[usable]
+        ids = np.arange(len(all_codes), dtype=np.intp)[usable]
         order = np.argsort(codes)
         sentinel = np.array([np.iinfo(np.uint64).max], dtype=np.uint64)
         return np.concatenate((codes[order], sentinel)), np.append(ids[order], -1)
@@ -133,7 +133,7 @@ class TextModel:
     @classmethod
     def load(cls, path: Path) -> "TextModel":
         with np.load(path, allow_pickle=False) as data:
-            terms = [str(t) for t in data["terms"]]
+            terms: list[str] = data["terms"].tolist()
             names = {k.split(".")[0] for k in data.files if k.endswith(".coef")}
             heads = {
                 name: LinearHead(

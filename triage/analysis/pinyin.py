@@ -1,10 +1,16 @@
 """Toneless pinyin readings of characters, for finding trade names written with a homophone (圣翔 for 晟翔)."""
 
 import itertools
+import os
 import unicodedata
 from functools import lru_cache
 
-from pypinyin.pinyin_dict import pinyin_dict
+# Only the per-character table is read here. pypinyin's package import otherwise loads its phrase
+# dictionary and copies both tables (half a second of every process's start-up); these switches are
+# pypinyin's own, and nothing in this project converts phrases.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
+from pypinyin.pinyin_dict import pinyin_dict  # noqa: E402
 
 MAX_KEYS = 8  # a name of heteronyms could have dozens of readings; the first few are the common ones
 
