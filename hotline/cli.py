@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
@@ -216,9 +217,14 @@ app.command("scheduler")(scheduler_command)
 
 
 def run() -> None:
-    """The `hotline` console script: a database that cannot be opened is one clear line, not a traceback."""
+    """The `hotline` console script: a database that cannot be opened, or a setting that is not valid, is
+    one clear line, not a traceback."""
     try:
         app()
+    except ValidationError as exc:
+        problems = "；".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+        console.print(f"[red]配置有误（HOTLINE_* 环境变量或 .env）：{problems}[/red]", soft_wrap=True)
+        raise SystemExit(2) from None
     except OperationalError as exc:
         console.print(
             f"[red]无法打开或连接数据库：{exc.orig}[/red]\n"

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from intake.service import IntakeConfig
@@ -47,13 +47,22 @@ class Settings(BaseSettings):
     # Fernet keys for reporter identity at rest, comma-separated, newest first (see README: key rotation).
     contact_keys: str = ""
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _not_blank(cls, value: object) -> object:
+        """A set but empty HOTLINE_DATA_DIR would silently mean the current directory (a stray hotline.db
+        in whatever directory a command ran in): refuse it."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("HOTLINE_DATA_DIR 已设置但为空：请删除该变量（默认 var/）或填写一个目录")
+        return value
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'hotline.db').as_posix()}"
         if not self.secret_key:
             if not self.demo:
-                raise ValueError("HOTLINE_SECRET_KEY is required outside demo mode (HOTLINE_DEMO=false)")
+                raise ValueError("非演示模式（HOTLINE_DEMO=false）必须设置 HOTLINE_SECRET_KEY")
             self.secret_key = DEMO_SECRET
         return self
 
@@ -63,7 +72,7 @@ class Settings(BaseSettings):
         if keys:
             return keys
         if not self.demo:
-            raise ValueError("HOTLINE_CONTACT_KEYS is required outside demo mode (hotline keys new)")
+            raise ValueError("非演示模式必须设置 HOTLINE_CONTACT_KEYS（可用 `hotline keys new` 生成）")
         digest = hashlib.sha256(f"reporter-identity:{self.secret_key}".encode()).digest()
         return [base64.urlsafe_b64encode(digest).decode()]
 

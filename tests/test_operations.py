@@ -80,6 +80,19 @@ def test_a_command_without_a_database_says_so_in_one_line(tmp_path):  # type: ig
     assert "无法打开或连接数据库" in done.stdout and "Traceback" not in done.stdout + done.stderr
 
 
+def test_a_blank_data_dir_is_refused_in_one_line_and_writes_nothing(tmp_path):  # type: ignore[no-untyped-def]
+    """An empty HOTLINE_DATA_DIR used to mean the current directory: a stray hotline.db wherever a command ran."""
+    env = {**os.environ, "HOTLINE_DATA_DIR": " "}
+    env.pop("HOTLINE_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "from hotline.cli import run; run()", "db", "upgrade"],
+        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "HOTLINE_DATA_DIR 已设置但为空" in done.stdout and "Traceback" not in done.stdout + done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def _count(metrics: str, route: str) -> float:
     """hotline_http_requests_total of one route, all methods and statuses together."""
     return sum(
