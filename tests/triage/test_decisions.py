@@ -1,6 +1,7 @@
 """How the classifier turns the model's probabilities into a verdict, on a model whose probabilities are set
 by hand: the category from summed subtype probabilities, the naive Bayes head's vote on the category (not
-on the subtype within it), and urgency from the model alone, whatever words the tip uses."""
+on the subtype within it), the other-vs-capacity head's share of P(other), and urgency from the model alone,
+whatever words the tip uses."""
 
 import math
 
@@ -10,11 +11,16 @@ import pytest
 from triage.analysis.classify import (
     NAIVE_BAYES_HEAD,
     NAIVE_BAYES_WEIGHT,
+    OTHER_HEAD,
+    OTHER_HEAD_WEIGHT,
     URGENT_MODEL_THRESHOLD,
     Classifier,
 )
+from triage.analysis.engine import usable_model
+from triage.analysis.features import FEATURE_VERSION
 from triage.analysis.keywords import load_keywords
 from triage.analysis.linear import LinearHead, TextModel
+from triage.routing import catalogue
 
 SUBTYPES = ("env/emission", "env/solid_waste", "other/other", "safety/hazard")
 
@@ -46,6 +52,15 @@ def _with_naive_bayes(model: TextModel, nb_p: dict[str, tuple[float, ...]]) -> T
     coef = np.array([[math.log(p) for p in nb_p[ch]] for ch in chars], np.float32)
     head = LinearHead(SUBTYPES, coef, np.zeros(len(SUBTYPES), np.float32), reads="counts")
     return TextModel(model.vocabulary, model.idf, {**model.heads, NAIVE_BAYES_HEAD: head}, model.meta)
+
+
+def _with_other_head(model: TextModel, other_p: dict[str, float]) -> TextModel:
+    """`model` plus a yes/no other-vs-capacity head that gives a tip made of one key P(other) = other_p[key]."""
+    chars = sorted(other_p)
+    assert chars == sorted(model.vocabulary)
+    coef = np.array([[math.log(other_p[ch] / (1 - other_p[ch]))] for ch in chars], np.float32)
+    head = LinearHead(("0", "1"), coef, np.zeros(1, np.float32))
+    return TextModel(model.vocabulary, model.idf, {**model.heads, OTHER_HEAD: head}, model.meta)
 
 
 def _classify(model: TextModel, text: str) -> tuple[str, str, bool]:
@@ -115,3 +130,52 @@ def test_the_naive_bayes_head_votes_on_the_category_not_on_the_subtype_within_it
 
     assert _classify(lr, "甲")[:2] == ("safety", "hazard")
     assert _classify(both, "甲")[:2] == ("env", "emission")
+
+
+def test_the_other_head_takes_a_narrow_capacity_verdict_to_other() -> None:
+    # LR: env 0.6 (emission 0.5) against other 0.35. The yes/no head is sure it is not a report (0.95):
+    # P(other) 0.6 x 0.35 + 0.4 x 0.95 = 0.59, env scaled to 0.6 x 0.41 / 0.65 = 0.378.
+    lr = _model({"己": (0.5, 0.1, 0.35, 0.05)}, {"己": 0.1})
+    both = _with_other_head(lr, {"己": 0.95})
+    rules = load_keywords()
+
+    assert _classify(lr, "己")[:2] == ("env", "emission")
+    verdict = Classifier(rules, both, "test").classify("己", rules.scan("己"))
+    assert (verdict.category, verdict.subtype) == ("other", "other")
+    assert verdict.confidence == pytest.approx(
+        (1 - OTHER_HEAD_WEIGHT) * 0.35 + OTHER_HEAD_WEIGHT * 0.95, abs=1e-4
+    )
+
+
+def test_the_other_head_is_a_share_not_a_veto() -> None:
+    # A clear report stands against a head sure of other: 0.6 x 0.1 + 0.4 = 0.46 < 0.9 x 0.54 / 0.9 = 0.54.
+    lr = _model({"庚": (0.8, 0.1, 0.05, 0.05)}, {"庚": 0.1})
+    both = _with_other_head(lr, {"庚": 0.999})
+
+    assert _classify(both, "庚")[:2] == ("env", "emission")
+
+
+def test_the_other_head_also_says_when_a_tip_is_a_report() -> None:
+    # LR leans to other (0.5 against env 0.45); the head is sure it is a report: other 0.3, env 0.63.
+    lr = _model({"辛": (0.45, 0.0001, 0.5, 0.0499)}, {"辛": 0.1})
+    both = _with_other_head(lr, {"辛": 0.001})
+
+    assert _classify(lr, "辛")[:2] == ("other", "other")
+    assert _classify(both, "辛")[:2] == ("env", "emission")
+
+
+def test_a_model_whose_other_head_is_not_yes_no_is_not_used() -> None:
+    """A head with other classes would be read as P(other) wrongly: the engine falls back to the rules."""
+    plain = _with_other_head(_model({"壬": (0.25, 0.25, 0.25, 0.25)}, {"壬": 0.1}), {"壬": 0.5})
+    good = TextModel(plain.vocabulary, plain.idf, plain.heads, {"feature_version": FEATURE_VERSION})
+    head = good.heads[OTHER_HEAD]
+    bad = TextModel(
+        good.vocabulary,
+        good.idf,
+        {**good.heads, OTHER_HEAD: LinearHead(("no", "yes"), head.coef, head.intercept)},
+        good.meta,
+    )
+    cat = catalogue()
+
+    assert usable_model(good, cat) is good
+    assert usable_model(bad, cat) is None

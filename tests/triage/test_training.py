@@ -8,7 +8,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import ComplementNB
 
 from tests.triage.conftest import DATA
-from triage.analysis.classify import NAIVE_BAYES_HEAD, SUBTYPE_HEAD, URGENT_HEAD
+from triage.analysis.classify import NAIVE_BAYES_HEAD, OTHER_HEAD, SUBTYPE_HEAD, URGENT_HEAD
 from triage.analysis.linear import TextModel
 from triage.analysis.normalise import normalise
 from triage.classifier.training import (
@@ -58,6 +58,7 @@ def test_a_saved_model_reads_back_with_each_heads_input(model: TextModel, tmp_pa
         SUBTYPE_HEAD: "tfidf",
         NAIVE_BAYES_HEAD: "counts",
         URGENT_HEAD: "tfidf",
+        OTHER_HEAD: "tfidf",
     }
     vector = loaded.vectorise(normalise("铸造厂的中频炉炉壳开裂了还在用").text)
     for name, head in model.heads.items():
@@ -71,7 +72,7 @@ def test_a_model_file_from_before_the_naive_bayes_head_still_loads(model: TextMo
     old = TextModel(
         model.vocabulary,
         model.idf,
-        {k: v for k, v in model.heads.items() if k != NAIVE_BAYES_HEAD},
+        {k: v for k, v in model.heads.items() if k not in (NAIVE_BAYES_HEAD, OTHER_HEAD)},
         model.meta,
     )
     old.save(path)

@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from triage.analysis.classify import NAIVE_BAYES_HEAD, RULES_FALLBACK, SUBTYPE_HEAD, URGENT_HEAD, Classifier
+from triage.analysis.classify import (
+    NAIVE_BAYES_HEAD,
+    OTHER_HEAD,
+    RULES_FALLBACK,
+    SUBTYPE_HEAD,
+    URGENT_HEAD,
+    Classifier,
+)
 from triage.analysis.duplicates import find_duplicates
 from triage.analysis.index import EnterpriseIndex
 from triage.analysis.keywords import KeywordRules, load_keywords
@@ -50,6 +57,10 @@ def usable_model(model: TextModel | None, cat: Catalogue) -> TextModel | None:
     nb = model.heads.get(NAIVE_BAYES_HEAD)
     if nb is not None and nb.classes != model.heads[SUBTYPE_HEAD].classes:
         log.warning("classifier model's two subtype heads disagree on their classes; using the keyword rules")
+        return None
+    other = model.heads.get(OTHER_HEAD)
+    if other is not None and other.classes != ("0", "1"):
+        log.warning("classifier model's other-vs-capacity head is not a yes/no head; using the keyword rules")
         return None
     return model
 

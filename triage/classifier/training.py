@@ -12,7 +12,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB
 
-from triage.analysis.classify import NAIVE_BAYES_HEAD, SUBTYPE_HEAD, URGENT_HEAD
+from triage.analysis.classify import NAIVE_BAYES_HEAD, OTHER, OTHER_HEAD, SUBTYPE_HEAD, URGENT_HEAD
 from triage.analysis.features import FEATURE_VERSION, text_features
 from triage.analysis.linear import LinearHead, TextModel
 from triage.analysis.normalise import normalise
@@ -40,6 +40,9 @@ SHIPPED_TRAINING = (
     DATA / "tips_written_14.jsonl",
     DATA / "tips_written_15.jsonl",
     DATA / "tips_written_16.jsonl",
+    DATA / "tips_written_17.jsonl",
+    DATA / "tips_written_18.jsonl",
+    DATA / "tips_written_19.jsonl",
     DATA / "tips_extra.jsonl",
 )
 # Chosen by 5-fold cross-validation on tips_train (see triage/data/README.md): C 5–20 tie, 100 is worse.
@@ -188,6 +191,8 @@ def build_model(tips: Sequence[LabelledTip], meta: dict[str, object] | None = No
     heads = {
         **fit_label_heads(docs, vectoriser, [f"{t.category}/{t.subtype}" for t in tips], weights),
         URGENT_HEAD: fit_head(matrix, ["1" if t.urgent else "0" for t in tips], weights),
+        # Is it a capacity matter at all? One contrast learnt on its own (classify.with_other_head, round 14).
+        OTHER_HEAD: fit_head(matrix, ["1" if t.category == OTHER else "0" for t in tips], weights),
     }
     digest = hashlib.sha256(
         "\n".join(f"{t.category}/{t.subtype}/{t.urgent}/{t.weight}/{t.text}" for t in tips).encode()
