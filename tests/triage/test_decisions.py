@@ -122,10 +122,11 @@ def test_the_naive_bayes_head_is_a_vote_not_a_veto() -> None:
 
 
 def test_the_naive_bayes_head_votes_on_the_category_not_on_the_subtype_within_it() -> None:
-    # LR: safety 0.55 against env 0.35 (emission 0.2, solid waste 0.15). Naive Bayes is sure of solid waste:
-    # env 0.8 x 0.35 + 0.2 x 0.98 = 0.476 beats safety 0.8 x 0.55 + 0.002 = 0.442, so the category is env;
-    # within it logistic regression's emission stands (mixed in, solid waste would have won 0.314 to 0.162).
-    lr = _model({"甲": (0.2, 0.15, 0.1, 0.55)}, {"甲": 0.1})
+    # LR: safety 0.5 against env 0.4 (emission 0.25, solid waste 0.15). Naive Bayes is sure of solid waste:
+    # env 0.9 x 0.4 + 0.1 x 0.98 = 0.458 beats safety 0.9 x 0.5 + 0.001 = 0.451, so the category is env;
+    # within it logistic regression's emission stands (mixed in, solid waste would have won 0.232 to 0.226).
+    assert NAIVE_BAYES_WEIGHT == 0.1  # the figures above
+    lr = _model({"甲": (0.25, 0.15, 0.1, 0.5)}, {"甲": 0.1})
     both = _with_naive_bayes(lr, {"甲": (0.01, 0.97, 0.01, 0.01)})
 
     assert _classify(lr, "甲")[:2] == ("safety", "hazard")
@@ -133,9 +134,10 @@ def test_the_naive_bayes_head_votes_on_the_category_not_on_the_subtype_within_it
 
 
 def test_the_other_head_takes_a_narrow_capacity_verdict_to_other() -> None:
-    # LR: env 0.6 (emission 0.5) against other 0.35. The yes/no head is sure it is not a report (0.95):
-    # P(other) 0.6 x 0.35 + 0.4 x 0.95 = 0.59, env scaled to 0.6 x 0.41 / 0.65 = 0.378.
-    lr = _model({"己": (0.5, 0.1, 0.35, 0.05)}, {"己": 0.1})
+    # LR: env 0.55 (emission 0.45) against other 0.4. The yes/no head is sure it is not a report (0.95):
+    # P(other) 0.8 x 0.4 + 0.2 x 0.95 = 0.51, env scaled to 0.55 x 0.49 / 0.6 = 0.449.
+    assert OTHER_HEAD_WEIGHT == 0.2  # the figures above
+    lr = _model({"己": (0.45, 0.1, 0.4, 0.05)}, {"己": 0.1})
     both = _with_other_head(lr, {"己": 0.95})
     rules = load_keywords()
 
@@ -143,12 +145,12 @@ def test_the_other_head_takes_a_narrow_capacity_verdict_to_other() -> None:
     verdict = Classifier(rules, both, "test").classify("己", rules.scan("己"))
     assert (verdict.category, verdict.subtype) == ("other", "other")
     assert verdict.confidence == pytest.approx(
-        (1 - OTHER_HEAD_WEIGHT) * 0.35 + OTHER_HEAD_WEIGHT * 0.95, abs=1e-4
+        (1 - OTHER_HEAD_WEIGHT) * 0.4 + OTHER_HEAD_WEIGHT * 0.95, abs=1e-4
     )
 
 
 def test_the_other_head_is_a_share_not_a_veto() -> None:
-    # A clear report stands against a head sure of other: 0.6 x 0.1 + 0.4 = 0.46 < 0.9 x 0.54 / 0.9 = 0.54.
+    # A clear report stands against a head sure of other: 0.8 x 0.05 + 0.2 = 0.24 < 0.9 x 0.76 / 0.95 = 0.72.
     lr = _model({"庚": (0.8, 0.1, 0.05, 0.05)}, {"庚": 0.1})
     both = _with_other_head(lr, {"庚": 0.999})
 
@@ -156,7 +158,7 @@ def test_the_other_head_is_a_share_not_a_veto() -> None:
 
 
 def test_the_other_head_also_says_when_a_tip_is_a_report() -> None:
-    # LR leans to other (0.5 against env 0.45); the head is sure it is a report: other 0.3, env 0.63.
+    # LR leans to other (0.5 against env 0.45); the head is sure it is a report: other 0.4, env 0.54.
     lr = _model({"辛": (0.45, 0.0001, 0.5, 0.0499)}, {"辛": 0.1})
     both = _with_other_head(lr, {"辛": 0.001})
 

@@ -1,5 +1,6 @@
-"""The classifier's n-gram features: packed codes stand for exactly the n-grams, and looking them up gives the
-TF-IDF vector that looking the n-gram strings up in the vocabulary gives."""
+"""The classifier's features: packed codes stand for exactly the n-grams, looking them up (and the sound
+features by name) gives the TF-IDF vector that looking the feature strings up in the vocabulary gives, and a
+tip typed in pinyin sounds like the same tip in characters."""
 
 from collections import Counter
 from itertools import repeat
@@ -8,7 +9,15 @@ import numpy as np
 import pytest
 
 from triage.analysis import TriageEngine
-from triage.analysis.features import ngram_codes, term_code, term_codes, text_features
+from triage.analysis.features import (
+    SOUND,
+    char_ngrams,
+    ngram_codes,
+    sound_features,
+    term_code,
+    term_codes,
+    text_features,
+)
 
 TEXTS = [
     "",
@@ -18,13 +27,14 @@ TEXTS = [
     "abc123,中频炉 8000元!!",
     "生僻字\U00020000在扩展区",
     "\x00\x00\x00",
+    "gang1chang3 bao4zha4 le, dtg zuofang",
 ]
-TEXT_IDS = ["empty", "one", "two", "long", "ascii-mix", "outside-the-bmp", "nul"]
+TEXT_IDS = ["empty", "one", "two", "long", "ascii-mix", "outside-the-bmp", "nul", "pinyin"]
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=TEXT_IDS)
 def test_codes_are_the_codes_of_the_ngrams(text: str) -> None:
-    assert Counter(ngram_codes(text).tolist()) == Counter(map(term_code, text_features(text)))
+    assert Counter(ngram_codes(text).tolist()) == Counter(map(term_code, char_ngrams(text)))
 
 
 def test_no_two_ngrams_share_a_code() -> None:
@@ -79,3 +89,26 @@ def test_vectorise_looks_up_the_vocabulary_as_strings_would(engine: TriageEngine
     if len(idx):
         tf = (1.0 + np.log(counts.astype(np.float32))) * model.idf[expected_idx]
         assert vals.tolist() == (tf / np.sqrt(np.dot(tf, tf))).astype(np.float32).tolist()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["gangchang baozha, you ren shoushang", "gang1chang3 bao4zha4, you3 ren2 shou4shang1", "gang chang bao zha, youren shoushang"],
+)  # fmt: skip
+def test_pinyin_typed_in_letters_sounds_like_the_characters(typed: str) -> None:
+    assert sound_features(typed) == sound_features("钢厂爆炸，有人受伤")
+    assert sound_features("钢厂爆炸") == [SOUND + "gang chang", SOUND + "chang bao", SOUND + "bao zha"]
+
+
+def test_english_words_digits_and_abbreviations_break_a_run_of_sounds() -> None:
+    # "the" and "dtg" are not pinyin throughout; "3" and "，" are not words: no pair crosses any of them.
+    assert sound_features("the furnace") == []
+    assert sound_features("炼钢 dtg 炼钢，3 炼钢") == [SOUND + "lian gang"] * 3
+    assert sound_features("lvse") == sound_features("绿色") == [SOUND + "lu se"]  # v for ü
+
+
+def test_sound_features_never_look_like_ngrams() -> None:
+    """They are found by name, not by packed code: each must be longer than any n-gram."""
+    features = sound_features("晚上 a 厂 e")
+    assert features == [SOUND + s for s in ("wan shang", "shang a", "a chang", "chang e")]
+    assert all(len(f) > max(len(g) for g in char_ngrams("晚上 a 厂 e")) for f in features)

@@ -1,25 +1,62 @@
-"""Features for the learned classifier: character 1–3-grams of the normalised text.
-
-Cross-validation on the training tips chose these alone: jieba words, word bigrams and keyword-rule hits
-as extra features did not help (the keyword hits made it worse once generated tips were added).
+"""Features for the learned classifier: character 1–3-grams of the normalised text, and its sounds.
+Cross-validation on the training tips chose the character n-grams: jieba words, word bigrams and keyword-rule
+hits as extra features did not help (the keyword hits made it worse once generated tips were added).
+The sounds are pairs of neighbouring toneless pinyin syllables, read from the characters (钢厂爆炸 ->
+gang chang, chang bao, bao zha) and from pinyin typed in Latin letters (gang1chang3, gangchang): a tip typed
+in pinyin shares them with every Chinese tip of the same words, where its letters share nothing. Single
+syllables were tried too and cost real tips: one syllable is many different characters (round 14).
 """
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-FEATURE_VERSION = 2  # bump when features change: older model files are then stale
+from triage.analysis.pinyin import readings, typed_syllables
+
+FEATURE_VERSION = 3  # bump when features change: older model files are then stale
 NGRAM_SIZES = (1, 2, 3)
 _CHAR_BITS = 21  # every code point plus one fits in 21 bits, so three of them fit in one uint64
 assert max(NGRAM_SIZES) * _CHAR_BITS <= 64
 
 
+SOUND = "py:"  # sound features start so; longer than any n-gram, they never meet one
+_SOUND_TOKENS = re.compile(r"[a-z0-9]+|\S")
+
+
 def text_features(text: str) -> list[str]:
-    """The character n-grams of already normalised text, as scikit-learn's char analyzer would give them."""
+    """Every feature of already normalised text: its character n-grams, then its sound features."""
+    return char_ngrams(text) + sound_features(text)
+
+
+def char_ngrams(text: str) -> list[str]:
+    """The character n-grams of text, as scikit-learn's char analyzer would give them."""
     feats = list(text)
     for n in NGRAM_SIZES[1:]:
         feats.extend(text[i : i + n] for i in range(len(text) - n + 1))
+    return feats
+
+
+def sound_features(text: str) -> list[str]:
+    """Pairs of neighbouring toneless syllables of normalised text. A run of syllables is
+    broken by anything that is neither a Chinese character with a reading nor a typed-pinyin word
+    (punctuation, digits, English words, abbreviations such as dtg); spaces do not break it."""
+    feats: list[str] = []
+    previous = ""
+    for token in _SOUND_TOKENS.findall(text):
+        if token.isascii():
+            sounds = typed_syllables(token) if token[0].isalpha() else ()
+        else:
+            reading = readings(token)[0]
+            sounds = (reading,) if reading != token else ()
+        if not sounds:
+            previous = ""
+            continue
+        for sound in sounds:
+            if previous:
+                feats.append(f"{SOUND}{previous} {sound}")
+            previous = sound
     return feats
 
 
@@ -48,7 +85,7 @@ def term_codes(terms: Sequence[str]) -> tuple[NDArray[np.uint64], NDArray[np.boo
 
 
 def ngram_codes(text: str) -> NDArray[np.uint64]:
-    """`term_code` of every feature of `text_features(text)` (in another order), computed in numpy without
+    """`term_code` of every n-gram of `char_ngrams(text)` (in another order), computed in numpy without
     building the strings."""
     chars = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     chars += 1

@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from triage.analysis.features import FEATURE_VERSION, ngram_codes, term_codes
+from triage.analysis.features import FEATURE_VERSION, ngram_codes, sound_features, term_codes
 
 FloatArray = NDArray[np.float32]
 Reads = Literal["tfidf", "counts"]
@@ -95,15 +95,21 @@ class TextModel:
         return np.concatenate((codes[order], sentinel)), np.append(ids[order], -1)
 
     def vectorise(self, text: str) -> Vector:
-        """The character n-grams of normalised text (`text_features`): their counts, and their sublinear
-        TF-IDF, L2-normalised, as scikit-learn's TfidfVectorizer computes it."""
+        """The features of normalised text (`text_features`): their counts, and their sublinear TF-IDF,
+        L2-normalised, as scikit-learn's TfidfVectorizer computes it."""
         # The n-grams are looked up as packed numbers, sorted so the binary searches narrow as they go,
         # never as strings: looking those up one by one was most of the classifier's time.
         codes, ids = self._term_codes
         grams = ngram_codes(text)
         grams.sort()
         pos = codes.searchsorted(grams)
-        idx, counts = _unique_counts(ids[pos[codes[pos] == grams]])
+        # Sound features are looked up by name: there are only about two per character.
+        vocabulary = self.vocabulary
+        sounds = [i for i in map(vocabulary.get, sound_features(text)) if i is not None]
+        found = ids[pos[codes[pos] == grams]]
+        idx, counts = _unique_counts(
+            np.concatenate((found, np.array(sounds, dtype=np.intp))) if sounds else found
+        )
         if not len(idx):
             return Vector(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32), np.zeros(0, np.float32))
         tf = counts.astype(np.float32)

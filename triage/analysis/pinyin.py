@@ -1,9 +1,11 @@
-"""Toneless pinyin readings of characters, for finding trade names written with a homophone (圣翔 for 晟翔)."""
+"""Toneless pinyin readings of characters, for finding trade names written with a homophone (圣翔 for 晟翔), and
+the syllables of pinyin typed in Latin letters (gang1chang3, paiwu), for the classifier's sound features."""
 
 import itertools
 import os
+import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 # Only the per-character table is read here. pypinyin's package import otherwise loads its phrase
 # dictionary and copies both tables (half a second of every process's start-up); these switches are
@@ -15,6 +17,14 @@ from pypinyin.pinyin_dict import pinyin_dict  # noqa: E402
 MAX_KEYS = 8  # a name of heteronyms could have dozens of readings; the first few are the common ones
 
 
+TONE_DIGITS = re.compile("[1-5]")
+
+
+def _toneless(reading: str) -> str:
+    """ǜ -> u as well: typed pinyin writes it v or u, and v is folded to u before parsing."""
+    return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=65536)
 def readings(ch: str) -> tuple[str, ...]:
     """Toneless readings of one character, most common first; the character itself when it has none."""
@@ -23,10 +33,41 @@ def readings(ch: str) -> tuple[str, ...]:
         return (ch,)
     out: list[str] = []
     for reading in raw.split(","):
-        bare = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+        bare = _toneless(reading)
         if bare not in out:
             out.append(bare)
     return tuple(out[:3])
+
+
+@cache
+def syllables() -> frozenset[str]:
+    """Every toneless syllable of the character table that has a vowel (not the interjections m, n, ng, hm),
+    so that fewer English words pass for pinyin."""
+    return frozenset(
+        bare
+        for raw in pinyin_dict.values()
+        for bare in map(_toneless, raw.split(","))
+        if any(v in bare for v in "aeiou")
+    )
+
+
+@lru_cache(maxsize=16384)
+def typed_syllables(word: str) -> tuple[str, ...]:
+    """A lower-case Latin word read as typed pinyin (toneless, or with tone digits; v for ü), split into
+    syllables longest first (xian, not xi an); () when it is not pinyin throughout (most English words)."""
+    known = syllables()
+    out: list[str] = []
+    for part in TONE_DIGITS.split(word.replace("v", "u")):
+        i = 0
+        while i < len(part):
+            for size in range(min(6, len(part) - i), 0, -1):
+                if part[i : i + size] in known:
+                    out.append(part[i : i + size])
+                    i += size
+                    break
+            else:
+                return ()
+    return tuple(out)
 
 
 def sound_keys(word: str) -> list[str]:

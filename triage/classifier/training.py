@@ -194,8 +194,14 @@ def build_model(tips: Sequence[LabelledTip], meta: dict[str, object] | None = No
         # Is it a capacity matter at all? One contrast learnt on its own (classify.with_other_head, round 14).
         OTHER_HEAD: fit_head(matrix, ["1" if t.category == OTHER else "0" for t in tips], weights),
     }
+    # The same tips read through other features make another model: the id names both.
     digest = hashlib.sha256(
-        "\n".join(f"{t.category}/{t.subtype}/{t.urgent}/{t.weight}/{t.text}" for t in tips).encode()
+        "\n".join(
+            [
+                f"features {FEATURE_VERSION}",
+                *(f"{t.category}/{t.subtype}/{t.urgent}/{t.weight}/{t.text}" for t in tips),
+            ]
+        ).encode()
     )
     info: dict[str, object] = {
         "id": f"linear-{digest.hexdigest()[:10]}",
