@@ -18,6 +18,7 @@ from triage.analysis.features import (
     term_codes,
     text_features,
 )
+from triage.analysis.pinyin import typed_syllables
 
 TEXTS = [
     "",
@@ -112,3 +113,8 @@ def test_sound_features_never_look_like_ngrams() -> None:
     features = sound_features("晚上 a 厂 e")
     assert features == [SOUND + s for s in ("wan shang", "shang a", "a chang", "chang e")]
     assert all(len(f) > max(len(g) for g in char_ngrams("晚上 a 厂 e")) for f in features)
+
+
+def test_typed_pinyin_is_split_longest_first_up_to_the_longest_syllable() -> None:
+    assert typed_syllables("zhuangshuangxian") == ("zhuang", "shuang", "xian")
+    assert typed_syllables("furnace") == ()  # not pinyin throughout

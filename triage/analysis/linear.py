@@ -103,7 +103,7 @@ class TextModel:
         grams = ngram_codes(text)
         grams.sort()
         pos = codes.searchsorted(grams)
-        # Sound features are looked up by name: there are only about two per character.
+        # Sound features are looked up by name: there is only about one per character.
         vocabulary = self.vocabulary
         sounds = [i for i in map(vocabulary.get, sound_features(text)) if i is not None]
         found = ids[pos[codes[pos] == grams]]

@@ -18,6 +18,7 @@ MAX_KEYS = 8  # a name of heteronyms could have dozens of readings; the first fe
 
 
 TONE_DIGITS = re.compile("[1-5]")
+LONGEST_SYLLABLE = 6  # zhuang, chuang, shuang
 
 
 def _toneless(reading: str) -> str:
@@ -60,7 +61,7 @@ def typed_syllables(word: str) -> tuple[str, ...]:
     for part in TONE_DIGITS.split(word.replace("v", "u")):
         i = 0
         while i < len(part):
-            for size in range(min(6, len(part) - i), 0, -1):
+            for size in range(min(LONGEST_SYLLABLE, len(part) - i), 0, -1):
                 if part[i : i + size] in known:
                     out.append(part[i : i + size])
                     i += size
