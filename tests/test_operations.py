@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from hotline.observability import JsonFormatter
 from tests.faults.process import HotlineProcess
@@ -80,9 +81,10 @@ def test_a_command_without_a_database_says_so_in_one_line(tmp_path):  # type: ig
     assert "无法打开或连接数据库" in done.stdout and "Traceback" not in done.stdout + done.stderr
 
 
-def test_a_blank_data_dir_is_refused_in_one_line_and_writes_nothing(tmp_path):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("blank", ["", " "])
+def test_a_blank_data_dir_is_refused_in_one_line_and_writes_nothing(tmp_path, blank):  # type: ignore[no-untyped-def]
     """An empty HOTLINE_DATA_DIR used to mean the current directory: a stray hotline.db wherever a command ran."""
-    env = {**os.environ, "HOTLINE_DATA_DIR": " "}
+    env = {**os.environ, "HOTLINE_DATA_DIR": blank}
     env.pop("HOTLINE_DATABASE_URL", None)
     done = subprocess.run(
         [sys.executable, "-c", "from hotline.cli import run; run()", "db", "upgrade"],

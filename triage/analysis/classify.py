@@ -20,6 +20,7 @@ from functools import cache
 
 import numpy as np
 
+from triage.analysis.features import SOUND
 from triage.analysis.keywords import URGENT, KeywordHit, KeywordRules
 from triage.analysis.linear import TextModel, Vector
 
@@ -207,8 +208,9 @@ class Classifier:
         spans: list[tuple[int, int]] = []
         for k in np.argsort(-contributions)[: 4 * MAX_MODEL_EVIDENCE]:
             term = model.terms[int(idx[k])]
-            # Punctuation-crossing n-grams (铁,熔) say nothing readable.
-            if contributions[k] <= 0 or len(term) < 2 or not term.isalnum():
+            # Punctuation-crossing n-grams (铁,熔) say nothing readable; sound features (py:gang chang) are
+            # not in the text at all.
+            if contributions[k] <= 0 or len(term) < 2 or not term.isalnum() or term.startswith(SOUND):
                 continue
             pos = text.find(term)
             if pos < 0:

@@ -1,6 +1,8 @@
 """Features for the learned classifier: character 1–3-grams of the normalised text, and its sounds.
+
 Cross-validation on the training tips chose the character n-grams: jieba words, word bigrams and keyword-rule
 hits as extra features did not help (the keyword hits made it worse once generated tips were added).
+
 The sounds are pairs of neighbouring toneless pinyin syllables, read from the characters (钢厂爆炸 ->
 gang chang, chang bao, bao zha) and from pinyin typed in Latin letters (gang1chang3, gangchang): a tip typed
 in pinyin shares them with every Chinese tip of the same words, where its letters share nothing. Single
