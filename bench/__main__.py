@@ -35,7 +35,7 @@ def _rows() -> list:
     with gzip.open(DEMO_REGISTER, "rt", encoding="utf-8") as fh:
         return [
             RegisterRow(r["uscc"], r["name"], r["county_code"], r["county"], r["town"], r["industry"],
-                        r["exit_list"], r["reg_status"])
+                        r["exit_list"], r["reg_status"], r["legal_rep"])
             for r in csv.DictReader(fh)
         ]  # fmt: skip
 
@@ -160,7 +160,9 @@ def _million(rows: list, rng: random.Random) -> list:
             continue
         seen.add(name)
         uscc = f"91{base.county_code}{len(out):09d}X"
-        out.append(RegisterRow(uscc, name, base.county_code, base.county, base.town, "", "", "存续"))
+        out.append(
+            RegisterRow(uscc, name, base.county_code, base.county, base.town, "", "", "存续", base.legal_rep)
+        )
     return out
 
 
@@ -205,7 +207,7 @@ def bench_million(rows: list) -> None:
     names = [f.name for f in firms]
     picks = rng.sample(range(len(firms)), QUERIES)
     mentions = [(i, _noisy(firms[i].name, firms[i].town, rng)) for i in picks]
-    gazetteer = Gazetteer(rows, vocab.ambiguous_short_places)
+    gazetteer = Gazetteer(rows, vocab.ambiguous_short_places, vocab.ambiguous_latin_places)
     t = time.perf_counter()
     ours_right = ours_wrong = 0
     for i, text in mentions:

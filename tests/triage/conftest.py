@@ -20,7 +20,7 @@ def read_register(path: Path = REGISTER_GZ) -> list[RegisterRow]:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return [
             RegisterRow(r["uscc"], r["name"], r["county_code"], r["county"], r["town"], r["industry"],
-                        r["exit_list"], r["reg_status"])
+                        r["exit_list"], r["reg_status"], r["legal_rep"])
             for r in csv.DictReader(fh)
         ]  # fmt: skip
 

@@ -4,6 +4,7 @@ import pytest
 
 from triage.analysis import TriageEngine
 from triage.analysis.names import load_vocabulary, parse_name
+from triage.analysis.pinyin import readings
 
 
 def uscc_of(engine: TriageEngine, name: str) -> str:
@@ -20,9 +21,20 @@ def uscc_of(engine: TriageEngine, name: str) -> str:
         ("中坝镇宏达电子厂拖欠工资", "河源宏达电子有限公司"),
         ("高埔岗那个新源废品回收站电瓶乱堆", "源城区高埔岗街道新源再生资源经营部"),
         ("凤峰(河源)化工有限责任公司的罐车往河里倒东西", "凤峰（河源）化工有限责任公司"),
+        ("Xinkang Steel in Changtang is smoking every night", "河源新康钢铁有限公司"),
+        ("xinkang gangtie wanshang mao heiyan", "河源新康钢铁有限公司"),
+        ("xin1kang1 gang1tie3 wan3shang4 mao4 hei1yan1", "河源新康钢铁有限公司"),
+        ("河源xinkang钢铁晚上冒黑烟", "河源新康钢铁有限公司"),
+        ("Hongda Textile Co. Ltd in Haoyi dumps dye water into the river", "紫金县宏达纺织有限公司"),
+        ("taishun hunningtu zai xinjiang jiedao luan dao feizha", "河源市泰顺混凝土有限责任公司"),
+        ("长塘镇那个钢铁厂（新康）晚上冒黑烟", "河源新康钢铁有限公司"),
+        ("和平长塘有个钢厂，厂牌上写的新康，晚上冒黑烟", "河源新康钢铁有限公司"),
+        ("Guangtong Iron & Steel at Xingang town uses far too much power", "东源县广通钢铁有限公司"),
     ],
     ids=["full-name", "dropped-prefix", "typo-homophone", "homophone-heteronym", "shared-trade-by-town",
-         "citizen-industry-word", "bracketed-division"],
+         "citizen-industry-word", "bracketed-division", "english", "pinyin", "pinyin-tone-digits",
+         "pinyin-trade-chinese-industry", "english-shared-trade-by-town", "pinyin-shared-trade-by-street",
+         "trade-in-brackets-after", "trade-said-after", "english-iron-and-steel"],
 )  # fmt: skip
 def test_named_firm_is_found(engine: TriageEngine, text: str, name: str) -> None:
     result = engine.analyse(text)
@@ -37,8 +49,19 @@ def test_named_firm_is_found(engine: TriageEngine, text: str, name: str) -> None
         "有个朋友在一个地下炼钢厂打工，用的是中频炉",
         "黄田镇一家玻璃店卖的钢化玻璃厚度不够",
         "四都镇有一家水泥粉磨站，用电量巨大",
+        "The steel plant near the river smokes every night",
+        "wo men cun de gangchang wanshang mao heiyan",
+        "wo jia fu jin de gangchang mei tian wan shang pai hei yan",
     ],
-    ids=["no-firm", "generic-steel-works", "generic-shop", "generic-cement"],
+    ids=[
+        "no-firm",
+        "generic-steel-works",
+        "generic-shop",
+        "generic-cement",
+        "english-generic",
+        "pinyin-generic",
+        "pinyin-words-apart-before-industry",
+    ],
 )
 def test_no_match_when_nothing_is_close_enough(engine: TriageEngine, text: str) -> None:
     assert engine.analyse(text).enterprise is None
@@ -54,19 +77,44 @@ def _shared_steel_trades(engine: TriageEngine) -> list[tuple[str, list[int]]]:
     return out
 
 
-def test_shared_trade_name_without_context_is_no_match(engine: TriageEngine) -> None:
+def _pinyin(word: str) -> str:
+    return "".join(readings(ch)[0] for ch in word)
+
+
+def _english_town(town: str) -> str:
+    for suffix, english in (("街道", "Street"), ("镇", "Town"), ("乡", "Township")):
+        if town.endswith(suffix):
+            return f"{_pinyin(town[: -len(suffix)]).title()} {english}"
+    return _pinyin(town).title()
+
+
+# One tip about a steel firm, written in characters, in pinyin and in English; town "" for none.
+WRITINGS = {
+    "characters": lambda trade, town: f"{town}{trade}钢厂晚上偷偷炼钢",
+    "pinyin": lambda trade, town: f"{_pinyin(town)} {_pinyin(trade)} gangchang wanshang toutou liangang",
+    "english": lambda trade, town: (
+        f"{_pinyin(trade).title()} Steel {'in ' + _english_town(town) if town else ''} melts scrap at night"
+    ),
+}
+
+
+@pytest.mark.parametrize("writing", WRITINGS)
+def test_shared_trade_name_without_context_is_no_match(engine: TriageEngine, writing: str) -> None:
     shared = _shared_steel_trades(engine)
     assert len(shared) >= 5
     for trade, _ in shared[:5]:
-        assert engine.analyse(f"{trade}钢厂晚上偷偷炼钢").enterprise is None
+        assert engine.analyse(WRITINGS[writing](trade, "")).enterprise is None
 
 
-def test_shared_trade_name_is_settled_by_town(engine: TriageEngine) -> None:
+@pytest.mark.parametrize("writing", WRITINGS)
+def test_shared_trade_name_is_settled_by_town(engine: TriageEngine, writing: str) -> None:
     for trade, rows in _shared_steel_trades(engine)[:5]:
         for i in rows:
             row = engine.index.rows[i]
-            result = engine.analyse(f"{row.town}{trade}钢厂晚上偷偷炼钢")
-            assert result.enterprise is not None and result.enterprise.uscc == row.uscc
+            result = engine.analyse(WRITINGS[writing](trade, row.town))
+            assert result.enterprise is not None and result.enterprise.uscc == row.uscc, WRITINGS[writing](
+                trade, row.town
+            )
 
 
 def test_red_card_firm_is_a_suspected_restart_with_higher_priority(engine: TriageEngine) -> None:
@@ -92,3 +140,42 @@ def test_red_card_firm_is_a_suspected_restart_with_higher_priority(engine: Triag
 def test_a_registered_name_is_split_into_its_parts(name: str, parts: tuple[str, str, str, str]) -> None:
     got = parse_name(name, load_vocabulary(), ("仙塘镇", "东源县", "仙塘", "东源"))
     assert (got.division, got.trade, got.industry, got.form) == parts
+
+
+def _firms_by_boss(engine: TriageEngine) -> tuple[list[int], list[tuple[int, int]]]:
+    """Steel firms that are the only one of their town with their boss's surname, and pairs of firms of
+    one town whose bosses share a surname."""
+    unique, shared = [], []
+    for (_town, industry), rows in engine.index.by_town_industry.items():
+        if industry != "钢铁":
+            continue
+        by_surname: dict[str, list[int]] = {}
+        for i in rows:
+            by_surname.setdefault(engine.index.rows[i].legal_rep[0], []).append(i)
+        unique += [firms[0] for firms in by_surname.values() if len(firms) == 1]
+        shared += [(firms[0], firms[1]) for firms in by_surname.values() if len(firms) > 1]
+    return unique, shared
+
+
+def test_a_firm_is_found_by_its_boss_town_and_trade(engine: TriageEngine) -> None:
+    unique, _ = _firms_by_boss(engine)
+    assert len(unique) >= 5
+    for i in unique[:5]:
+        row = engine.index.rows[i]
+        for text in (
+            f"{row.town}{row.legal_rep}开的钢铁厂晚上冒黑烟",
+            f"{row.town}姓{row.legal_rep[0]}的那个钢铁厂晚上冒黑烟",
+        ):
+            found = engine.analyse(text).enterprise
+            assert found is not None and found.uscc == row.uscc, text
+
+
+def test_a_surname_two_firms_of_the_town_share_is_no_match(engine: TriageEngine) -> None:
+    _, shared = _firms_by_boss(engine)
+    assert shared
+    for a, b in shared[:5]:
+        row, other = engine.index.rows[a], engine.index.rows[b]
+        assert engine.analyse(f"{row.town}{row.legal_rep[0]}老板的钢铁厂晚上冒黑烟").enterprise is None
+        if row.legal_rep != other.legal_rep:  # the full name tells them apart
+            found = engine.analyse(f"{row.town}{row.legal_rep}开的钢铁厂晚上冒黑烟").enterprise
+            assert found is not None and found.uscc == row.uscc

@@ -8,9 +8,10 @@ from triage.analysis.shared_engine import SHIPPED_MODEL
 from triage.classifier.training import SHIPPED_TRAINING, train
 
 # Logistic regression's solver sums in an order that depends on the CPU's vector instructions, so weights
-# retrained on another machine may differ in the last bits (seen: 4e-9 on weights up to 10). Any real
-# change of data or settings moves them by far more than this.
-WEIGHT_TOLERANCE = 1e-6
+# retrained on another machine may differ (seen: 4e-9 on one machine, 4e-6 on another, on weights up to 10:
+# the solver stops at a slightly different point). Any real change of data or settings moves them by far
+# more than this.
+WEIGHT_TOLERANCE = 1e-4
 
 
 def test_the_shipped_model_is_reproduced_from_its_training_files(tmp_path: Path) -> None:

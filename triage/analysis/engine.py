@@ -91,7 +91,7 @@ class TriageEngine:
         self.catalogue = cat or catalogue()
         self.keywords = keywords or load_keywords()
         self.vocab = vocab or load_vocabulary()
-        self.gazetteer = Gazetteer(rows, self.vocab.ambiguous_short_places)
+        self.gazetteer = Gazetteer(rows, self.vocab.ambiguous_short_places, self.vocab.ambiguous_latin_places)
         self.index = EnterpriseIndex(rows, self.vocab, self.gazetteer.all_names())
         self.matcher = EnterpriseMatcher(self.index, self.vocab)
         self.tokenizer = tokenizer()

@@ -34,6 +34,8 @@ class EnterpriseIndex:
         self.industry: list[str] = []
         self.by_trade: dict[str, list[int]] = defaultdict(list)
         self.by_name: dict[str, int] = {}
+        # Firms whose boss a tip can name: by town and industry word, the context such a tip gives.
+        self.by_town_industry: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i, row in enumerate(self.rows):
             parts = parse_name(row.name, vocab, ordered_places)
             trade = sys.intern(parts.trade)
@@ -41,6 +43,8 @@ class EnterpriseIndex:
             self.industry.append(sys.intern(parts.industry))
             self.by_trade[trade].append(i)
             self.by_name.setdefault(row.name, i)
+            if row.legal_rep and row.town:
+                self.by_town_industry[(row.town, self.industry[i])].append(i)
         self.by_sound: dict[str, list[str]] = defaultdict(list)
         self.by_deletion: dict[str, list[str]] = defaultdict(list)
         for trade in self.by_trade:
@@ -50,6 +54,7 @@ class EnterpriseIndex:
                 for key in _deletions(trade):
                     self.by_deletion[key].append(trade)
         self.by_trade = dict(self.by_trade)
+        self.by_town_industry = dict(self.by_town_industry)
         self.by_sound = dict(self.by_sound)
         self.by_deletion = dict(self.by_deletion)
 
@@ -81,3 +86,7 @@ class EnterpriseIndex:
                 for trade in self.by_deletion.get(key, ()):
                     hits.setdefault(trade, "typo")
         return [TradeHit(t, how) for t, how in hits.items()]
+
+    def lookup_reading(self, syllables: str, how: str = "pinyin") -> list[TradeHit]:
+        """Trade names that read `syllables` (hong da), for a name written in pinyin."""
+        return [TradeHit(t, how) for t in self.by_sound.get(syllables, ())]

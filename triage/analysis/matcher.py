@@ -10,12 +10,21 @@ from rapidfuzz.distance import Levenshtein
 
 from triage.analysis.index import EnterpriseIndex
 from triage.analysis.names import NameVocabulary
+from triage.analysis.pinyin import TONE_DIGITS, typed_syllables
 from triage.analysis.places import PlaceHit
 from triage.analysis.register_rows import RegisterRow
+from triage.analysis.romanised import LatinWord, joined, latin_words, reading
 from triage.analysis.wordsearch import word_pattern
 
 # Score parts; a plain exact trade name with the right industry scores 1.35.
-TRADE_SCORE = {"exact": 1.0, "homophone": 0.8, "typo": 0.7}
+# A trade name in pinyin (hongda) scores as exact: it is the name as well as Latin letters can write it; the
+# register's other names that read the same are its rivals, settled by industry and place or not at all.
+TRADE_SCORE = {"exact": 1.0, "pinyin": 1.0, "homophone": 0.8, "typo": 0.7}
+# A firm named by its boss (法定代表人) with its town and trade: the full name (何超开的钢厂) is as good as
+# the trade name; the surname alone (姓徐的, 曾老板) counts for less, and only where it is the only such firm.
+BOSS_SCORE = {"boss": 1.0, "surname": 0.7}
+BOSS_TOWN_BEFORE = 24  # characters from the town to the industry word (龙川佗城唐秀开的玻璃制品厂)
+_SURNAME_CUES = ("姓{}", "{}老板", "{}总", "老{}", "{}先生", "{}女士")
 LONGER_TRADE_BONUS = 0.1  # per character beyond two: a three-character hit is rarer by chance
 INDUSTRY_SAME = 0.35
 INDUSTRY_GROUP = 0.15
@@ -30,8 +39,27 @@ ACCEPT = 1.3
 MARGIN = 0.15
 NEAR_BEFORE = 14  # characters before a mention in which a place is taken to be the firm's own
 NEAR_AFTER = 10  # …and after it, for 某某公司（东源县黄村镇）
+LATIN_SCALE = 3  # the same windows for a name in Latin letters (shang cheng jie dao: 16 for 4)
 MAX_CANDIDATES = 5
 _BRACKET_BEFORE = re.compile(r"\([\u4e00-\u9fff]{2,6}\)$")
+_BRACKET_AFTER = re.compile(r"\(([\u4e00-\u9fff]{2,4})\)")  # 钢铁厂（兴峰）: the trade name after the trade
+# 那个钢厂叫兴峰, 厂牌上写的龙通, 叫咩兴明 (Cantonese): the trade name said after the firm.
+_CALLED = re.compile(r"(?:叫做|名叫|叫咩|叫|牌上写的|牌上写着|牌子上写的|牌子上写着)([\u4e00-\u9fff]{2,4})")
+CALLED_AFTER = 12  # characters from the industry word to 叫 for the name to be that firm's
+
+
+def _bare(words: str) -> str:
+    """Latin words without spaces or tone digits: gang1 tie3 -> gangtie."""
+    return TONE_DIGITS.sub("", words).replace(" ", "")
+
+
+def _latin_pattern(words: str) -> str:
+    """A pattern for Latin words whose pinyin syllables may be written apart and with tone digits."""
+    parts = []
+    for word in words.split(" "):
+        syllables = typed_syllables(word) or (word,)
+        parts.append("[1-5]? ?".join(map(re.escape, syllables)) + "[1-5]?")
+    return " ?".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +68,10 @@ class Mention:
     start: int  # span of the whole mention (trade name + industry word + form) in the text
     end: int
     industries: frozenset[str]  # name industry words the citizen's word may stand for; empty if unknown
+    romanised: bool = False  # `written` is the trade name's syllables read from Latin letters (hong da)
+    # …from syllables written as separate words (hong da): less sure than one word (hongda), since the
+    # words before an industry word are often others (fu jin de gangchang: 附近的钢厂, not 锦德).
+    spelled_apart: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +103,12 @@ class NearbyPlaces:
         )
 
     def around(self, mention: Mention, places: tuple[PlaceHit, ...]) -> "NearbyPlaces":
+        # Latin letters take about three times the room of the characters they stand for.
+        scale = LATIN_SCALE if mention.romanised else 1
         near = [
-            p for p in places if mention.start - NEAR_BEFORE <= p.start and p.end <= mention.end + NEAR_AFTER
+            p
+            for p in places
+            if mention.start - scale * NEAR_BEFORE <= p.start and p.end <= mention.end + scale * NEAR_AFTER
         ]
         if not near:
             return self
@@ -108,13 +144,24 @@ class EnterpriseMatcher:
         self.index = index
         self.vocab = vocab
         self._anchor = word_pattern(sorted({*vocab.alias_industries, *vocab.forms}))
+        # Latin industry words and forms, found however the syllables are spaced and toned (gangtie,
+        # gang tie, gang1tie3); looked up without spaces or tone digits.
+        latin = sorted({*vocab.latin_industries, *vocab.latin_forms}, key=len, reverse=True)
+        self._latin_industries = {_bare(w): ind for w, ind in vocab.latin_industries.items()}
+        alternatives = "|".join(map(_latin_pattern, latin))
+        self._latin_anchor = re.compile(rf"(?<![a-z])(?:{alternatives})(?![a-z])")
         self._cjk = re.compile(r"^[\u4e00-\u9fff]+$")
 
     def mentions(self, text: str, places: tuple[PlaceHit, ...] = ()) -> list[Mention]:
-        """Trade-name candidates: the two to four characters before an industry word or a legal form."""
+        """Trade-name candidates: the two to four characters before an industry word or a legal form, or the
+        pinyin words before one (hongda 钢厂, hongda gangchang, Hongda Steel Co)."""
         out: list[Mention] = []
         taken = [(p.start, p.end) for p in places]
+        words = latin_words(text)
+        if words:
+            out += self._romanised_mentions(text, words, taken)
         previous_end = -1
+        anchors: list[tuple[int, frozenset[str]]] = []  # (end, industries) of each industry word or form
         for m in self._anchor.finditer(text):
             word = m.group()
             start, end = m.start(), m.end()
@@ -123,6 +170,14 @@ class EnterpriseMatcher:
                 continue
             previous_end = end
             industries = self.vocab.alias_industries.get(word, frozenset())
+            anchors.append((end, industries))
+            named = _BRACKET_AFTER.match(text, end)
+            if named and not any(named.start() < pe and ps < named.end() for ps, pe in taken):
+                out.append(Mention(named.group(1), start, named.end(), industries))
+            before = [w for w in words if w.end <= start]
+            if before and text[before[-1].end : start] in ("", " "):
+                out += self._romanised_before(text, before, start, end, industries, taken)
+                continue
             bracket = _BRACKET_BEFORE.search(text, max(0, start - 8), start)
             if bracket:
                 start = bracket.start()  # 凤峰(河源)化工: the bracketed division sits inside the name
@@ -137,6 +192,80 @@ class EnterpriseMatcher:
                 if any(begin < pe and ps < start for ps, pe in taken):
                     break  # the place name is not part of the trade name (仙塘|星宇龙)
                 out.append(Mention(written, begin, end, industries))
+        for m in _CALLED.finditer(text):
+            # The industry of the firm just named before it, if any (那个轧钢厂，厂牌上写的龙通).
+            near = [ind for e, ind in anchors if m.start() - CALLED_AFTER <= e <= m.start()]
+            industries = near[-1] if near else frozenset()
+            name = m.group(1)
+            out += [
+                Mention(name[:n], m.start(1), m.start(1) + n, industries) for n in range(2, len(name) + 1)
+            ]
+        return out
+
+    def _romanised_mentions(
+        self, text: str, words: list[LatinWord], taken: list[tuple[int, int]]
+    ) -> list[Mention]:
+        """Mentions before an industry word or legal form written in Latin letters (steel, shuini, co ltd)."""
+        out: list[Mention] = []
+        previous_end = -1
+        for m in self._latin_anchor.finditer(text):
+            start, end = m.start(), m.end()
+            if text[previous_end:start] in ("", " ") and previous_end >= 0:
+                previous_end = end  # Hongda Steel Co: one mention, read from "steel"
+                continue
+            previous_end = end
+            industries = self._latin_industries.get(_bare(m.group()), frozenset())
+            before = [w for w in words if w.end <= start]
+            out += self._romanised_before(text, before, start, end, industries, taken)
+        return out
+
+    @staticmethod
+    def _romanised_before(
+        text: str,
+        before: list[LatinWord],
+        start: int,
+        end: int,
+        industries: frozenset[str],
+        taken: list[tuple[int, int]],
+    ) -> list[Mention]:
+        """The trade name read from the one or two pinyin words just before `start` (two to four syllables)."""
+        out: list[Mention] = []
+        for count in (1, 2):
+            name = before[-count:]
+            if len(name) < count or not joined(text, name) or text[name[-1].end : start] not in ("", " "):
+                break
+            if any(name[0].start < pe and ps < name[-1].end for ps, pe in taken):
+                break  # a place name, not a trade name (Puqian Cement)
+            key = reading(name)
+            if not key or not 2 <= key.count(" ") + 1 <= 4:
+                continue
+            apart = any(
+                text[a.end : b.start] for a, b in zip(name, name[1:], strict=False)
+            )  # xin1kang1 is one
+            out.append(Mention(key, name[0].start, end, industries, romanised=True, spelled_apart=apart))
+        return out
+
+    def _bosses(self, text: str, places: tuple[PlaceHit, ...]) -> list[tuple[int, str, Mention]]:
+        """Firms of a town and trade named in the tip whose boss the tip names: (row, how, the industry word
+        as a mention). Only firms of that town and industry are looked at, so a name is never searched for
+        in the whole register."""
+        towns = [p for p in places if p.kind == "town"]
+        if not towns:
+            return []
+        out: list[tuple[int, str, Mention]] = []
+        for m in self._anchor.finditer(text):
+            industries = self.vocab.alias_industries.get(m.group(), frozenset())
+            anchor = Mention("", m.start(), m.end(), industries)
+            for town in towns:
+                if not m.start() - BOSS_TOWN_BEFORE <= town.start < m.start():
+                    continue
+                for industry in industries:
+                    for row in self.index.by_town_industry.get((town.name, industry), ()):
+                        boss = self.index.rows[row].legal_rep
+                        if len(boss) >= 2 and boss in text:
+                            out.append((row, "boss", anchor))
+                        elif any(cue.format(boss[0]) in text for cue in _SURNAME_CUES):
+                            out.append((row, "surname", anchor))
         return out
 
     def _industry_score(self, mention: Mention, groups: frozenset[str], row: int) -> float:
@@ -159,16 +288,21 @@ class EnterpriseMatcher:
             if not name_text:
                 continue
             for mention in self.mentions(name_text, places if offset == 0 else ()):
-                hits = self.index.lookup(mention.written)
+                hits = (
+                    self.index.lookup_reading(
+                        mention.written, "homophone" if mention.spelled_apart else "pinyin"
+                    )
+                    if mention.romanised
+                    else self.index.lookup(mention.written)
+                )
                 if not hits:
                     continue
                 groups = self.vocab.groups_of(mention.industries)
                 nearby = named.around(mention, places) if offset == 0 else None
                 start, end = (mention.start, mention.end) if offset == 0 else (-1, -1)
                 for hit in hits:
-                    base = TRADE_SCORE[hit.how] + LONGER_TRADE_BONUS * (
-                        min(len(hit.trade), len(mention.written)) - 2
-                    )
+                    written = len(hit.trade) if mention.romanised else len(mention.written)
+                    base = TRADE_SCORE[hit.how] + LONGER_TRADE_BONUS * (min(len(hit.trade), written) - 2)
                     if hit.how == "typo" and Levenshtein.distance(hit.trade, mention.written) > 1:
                         continue
                     for row in self.index.by_trade[hit.trade]:
@@ -182,6 +316,13 @@ class EnterpriseMatcher:
                             score += FULL_NAME
                         if row not in scored or scored[row][0] < score:
                             scored[row] = (round(score, 3), hit.how, start, end)
+        for row, how, anchor in self._bosses(text, places):
+            mention = Mention("", anchor.start, anchor.end, anchor.industries)
+            groups = self.vocab.groups_of(anchor.industries)
+            score = BOSS_SCORE[how] + self._industry_score(mention, groups, row)
+            score += named.around(mention, places).score(self.index.rows[row])
+            if row not in scored or scored[row][0] < score:
+                scored[row] = (round(score, 3), how, anchor.start, anchor.end)
         ranked = sorted(scored, key=lambda row: (-scored[row][0], row))
         top = tuple(Candidate(row, *scored[row]) for row in ranked[:MAX_CANDIDATES])
         if not top or top[0].score < ACCEPT:

@@ -2,7 +2,7 @@
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,16 +13,20 @@ from triage.errors import ValidationFailed
 
 NAMES_FILE = Path(__file__).with_name("names.toml")
 _BRACKETED = re.compile(r"[（(]([^）)]{1,8})[）)]")
+_LATIN_WORDS = re.compile(r"[a-z]+( [a-z]+)*")
 
 
 class _Industry(BaseModel):
     group: str
     aliases: list[str]
+    latin: list[str] = []
 
 
 class _NamesFile(BaseModel):
     forms: list[str]
+    latin_forms: list[str] = []
     ambiguous_short_places: list[str]
+    ambiguous_latin_places: list[str] = []
     industries: dict[str, _Industry]
 
 
@@ -32,6 +36,10 @@ class NameVocabulary:
     ambiguous_short_places: tuple[str, ...]
     industry_group: dict[str, str]  # name industry word -> group
     alias_industries: dict[str, frozenset[str]]  # citizen word -> name industry words it can stand for
+    # The same in Latin letters (steel, gangchang), and the legal forms so written (co ltd, gongsi).
+    latin_industries: dict[str, frozenset[str]] = field(default_factory=dict)
+    latin_forms: tuple[str, ...] = ()
+    ambiguous_latin_places: tuple[str, ...] = ()
 
     def groups_of(self, industries: frozenset[str]) -> frozenset[str]:
         return frozenset(self.industry_group[i] for i in industries)
@@ -44,14 +52,26 @@ def load_vocabulary(path: Path = NAMES_FILE) -> NameVocabulary:
     except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
         raise ValidationFailed(f"enterprise-name vocabulary {path}: {exc}", code="bad_config") from exc
     aliases: dict[str, set[str]] = {}
+    latin: dict[str, set[str]] = {}
     for word, industry in data.industries.items():
         for alias in {word, *industry.aliases}:
             aliases.setdefault(alias, set()).add(word)
+        for alias in industry.latin:
+            latin.setdefault(alias, set()).add(word)
+    bad = [w for w in [*latin, *data.latin_forms] if not _LATIN_WORDS.fullmatch(w)]
+    if bad:
+        raise ValidationFailed(
+            f"enterprise-name vocabulary {path}: Latin words must be lower case a-z words: {bad}",
+            code="bad_config",
+        )
     return NameVocabulary(
         forms=tuple(sorted(data.forms, key=len, reverse=True)),
         ambiguous_short_places=tuple(data.ambiguous_short_places),
         industry_group={w: i.group for w, i in data.industries.items()},
         alias_industries={a: frozenset(ws) for a, ws in aliases.items()},
+        latin_industries={a: frozenset(ws) for a, ws in latin.items()},
+        latin_forms=tuple(data.latin_forms),
+        ambiguous_latin_places=tuple(data.ambiguous_latin_places),
     )
 
 

@@ -18,6 +18,7 @@ class RegisterRow:
     industry: str = ""
     exit_list: str = ""  # "" / 黄牌 / 红牌
     reg_status: str = "存续"
+    legal_rep: str = ""  # 法定代表人: citizens name a small firm by its boss (何超开的钢厂, 姓徐的钢铁老板)
 
 
 def load_register(session: Session) -> list[RegisterRow]:
@@ -31,6 +32,7 @@ def load_register(session: Session) -> list[RegisterRow]:
         Enterprise.industry,
         Enterprise.exit_list,
         Enterprise.reg_status,
+        Enterprise.legal_rep,
     ).order_by(Enterprise.id)
     return [RegisterRow(*row) for row in session.execute(stmt)]
 
