@@ -4,6 +4,7 @@ tip typed in pinyin sounds like the same tip in characters."""
 
 from collections import Counter
 from itertools import repeat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from triage.analysis.features import (
     term_codes,
     text_features,
 )
+from triage.analysis.glossary import gloss_words, glossary
 from triage.analysis.pinyin import typed_syllables
 
 TEXTS = [
@@ -29,8 +31,9 @@ TEXTS = [
     "生僻字\U00020000在扩展区",
     "\x00\x00\x00",
     "gang1chang3 bao4zha4 le, dtg zuofang",
+    "ammonia leaking from the tank at the cement plant, people coughing right now",
 ]
-TEXT_IDS = ["empty", "one", "two", "long", "ascii-mix", "outside-the-bmp", "nul", "pinyin"]
+TEXT_IDS = ["empty", "one", "two", "long", "ascii-mix", "outside-the-bmp", "nul", "pinyin", "english"]
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=TEXT_IDS)
@@ -118,3 +121,34 @@ def test_sound_features_never_look_like_ngrams() -> None:
 def test_typed_pinyin_is_split_longest_first_up_to_the_longest_syllable() -> None:
     assert typed_syllables("zhuangshuangxian") == ("zhuang", "shuang", "xian")
     assert typed_syllables("furnace") == ()  # not pinyin throughout
+
+
+def test_english_words_bring_the_features_of_their_chinese_words() -> None:
+    english = set(text_features("induction furnace at night"))
+    assert set(char_ngrams("中频炉")) <= english
+    assert SOUND + "zhong pin" in english
+    assert set(char_ngrams("中频炉")).isdisjoint(text_features("nothing to see here"))
+
+
+def test_glossary_reads_the_longest_phrase_first_and_plurals_as_their_word() -> None:
+    table = glossary()
+    assert gloss_words("an induction furnace") == list(table[("induction", "furnace")])
+    assert gloss_words("two kilns") == gloss_words("two kiln") == list(table[("kiln",)])
+    assert gloss_words("中频炉 no latin words here") == []
+    assert gloss_words("") == []
+
+
+def test_every_glossary_entry_is_an_english_phrase_and_chinese_words() -> None:
+    for phrase, words in glossary().items():
+        assert all(w.isascii() and w.isalpha() and w.islower() for w in phrase), phrase
+        assert all(not w.isascii() for w in words), phrase
+
+
+@pytest.mark.parametrize(
+    "entry", ['"steel" = "steel"', '"Steel" = "钢铁"', '"steel-mill" = "钢厂"', '"a b c d" = "厂"']
+)
+def test_a_glossary_entry_that_is_not_english_to_chinese_is_refused(tmp_path: Path, entry: str) -> None:
+    path = tmp_path / "glossary.toml"
+    path.write_text(f"[english]\n{entry}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not an English phrase"):
+        glossary(path)

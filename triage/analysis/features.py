@@ -15,9 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from triage.analysis.glossary import gloss_words
 from triage.analysis.pinyin import readings, typed_syllables
 
-FEATURE_VERSION = 3  # bump when features change: older model files are then stale
+FEATURE_VERSION = 4  # bump when features change: older model files are then stale
 NGRAM_SIZES = (1, 2, 3)
 _CHAR_BITS = 21  # every code point plus one fits in 21 bits, so three of them fit in one uint64
 assert max(NGRAM_SIZES) * _CHAR_BITS <= 64
@@ -28,8 +29,12 @@ _SOUND_TOKENS = re.compile(r"[a-z0-9]+|\S")
 
 
 def text_features(text: str) -> list[str]:
-    """Every feature of already normalised text: its character n-grams, then its sound features."""
-    return char_ngrams(text) + sound_features(text)
+    """Every feature of already normalised text: its character n-grams, then its sound features, then
+    the n-grams and sounds of the Chinese words its English words stand for (glossary)."""
+    feats = char_ngrams(text) + sound_features(text)
+    for word in gloss_words(text):
+        feats += char_ngrams(word) + sound_features(word)
+    return feats
 
 
 def char_ngrams(text: str) -> list[str]:

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from triage.analysis.features import FEATURE_VERSION, ngram_codes, sound_features, term_codes
+from triage.analysis.glossary import gloss_words
 
 FloatArray = NDArray[np.float32]
 Reads = Literal["tfidf", "counts"]
@@ -100,12 +101,15 @@ class TextModel:
         # The n-grams are looked up as packed numbers, sorted so the binary searches narrow as they go,
         # never as strings: looking those up one by one was most of the classifier's time.
         codes, ids = self._term_codes
-        grams = ngram_codes(text)
+        glossed = gloss_words(text)
+        grams = np.concatenate([ngram_codes(w) for w in (text, *glossed)]) if glossed else ngram_codes(text)
         grams.sort()
         pos = codes.searchsorted(grams)
         # Sound features are looked up by name: there is only about one per character.
         vocabulary = self.vocabulary
-        sounds = [i for i in map(vocabulary.get, sound_features(text)) if i is not None]
+        sounds = [
+            i for w in (text, *glossed) for i in map(vocabulary.get, sound_features(w)) if i is not None
+        ]
         found = ids[pos[codes[pos] == grams]]
         idx, counts = _unique_counts(
             np.concatenate((found, np.array(sounds, dtype=np.intp))) if sounds else found

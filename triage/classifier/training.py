@@ -43,6 +43,7 @@ SHIPPED_TRAINING = (
     DATA / "tips_written_17.jsonl",
     DATA / "tips_written_18.jsonl",
     DATA / "tips_written_19.jsonl",
+    DATA / "tips_written_20.jsonl",
     DATA / "tips_extra.jsonl",
 )
 # Chosen by 5-fold cross-validation on tips_train (see triage/data/README.md): C 5–20 tie, 100 is worse.
