@@ -146,9 +146,10 @@ def _firms_by_boss(engine: TriageEngine) -> tuple[list[int], list[tuple[int, int
     """Steel firms that are the only one of their town with their boss's surname, and pairs of firms of
     one town whose bosses share a surname."""
     unique, shared = [], []
-    for (_town, industry), rows in engine.index.by_town_industry.items():
+    for (_town, industry), bosses in engine.index.bosses.items():
         if industry != "钢铁":
             continue
+        rows = bosses.rows
         by_surname: dict[str, list[int]] = {}
         for i in rows:
             by_surname.setdefault(engine.index.rows[i].legal_rep[0], []).append(i)

@@ -1,6 +1,7 @@
 """An in-memory index of the enterprise register for fast candidate lookup by trade name (字号)."""
 
 import sys
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,21 @@ from triage.analysis.register_rows import RegisterRow
 class TradeHit:
     trade: str  # a trade name in the register
     how: str  # "exact", "homophone" or "typo"
+
+
+@dataclass(frozen=True, slots=True)
+class Bosses:
+    """The firms of one town and industry, ordered by their legal representative's name."""
+
+    names: list[str]
+    rows: list[int]
+    surnames: frozenset[str]  # first characters of the names: most characters of a tip are none of them
+
+    def named(self, name: str) -> list[int]:
+        """The firms whose boss is `name`, or whose boss's name starts with it (a surname)."""
+        lo = bisect_left(self.names, name)
+        hi = bisect_left(self.names, name + "\U0010ffff", lo)
+        return self.rows[lo:hi]
 
 
 def _deletions(word: str) -> list[str]:
@@ -34,8 +50,9 @@ class EnterpriseIndex:
         self.industry: list[str] = []
         self.by_trade: dict[str, list[int]] = defaultdict(list)
         self.by_name: dict[str, int] = {}
-        # Firms whose boss a tip can name: by town and industry word, the context such a tip gives.
-        self.by_town_industry: dict[tuple[str, str], list[int]] = defaultdict(list)
+        # Firms whose boss a tip can name: by town and industry word (the context such a tip gives), each
+        # group ordered by the boss's name so that a name or a surname is found by bisection.
+        by_town_industry: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i, row in enumerate(self.rows):
             parts = parse_name(row.name, vocab, ordered_places)
             trade = sys.intern(parts.trade)
@@ -44,7 +61,7 @@ class EnterpriseIndex:
             self.by_trade[trade].append(i)
             self.by_name.setdefault(row.name, i)
             if row.legal_rep and row.town:
-                self.by_town_industry[(row.town, self.industry[i])].append(i)
+                by_town_industry[(row.town, self.industry[i])].append(i)
         self.by_sound: dict[str, list[str]] = defaultdict(list)
         self.by_deletion: dict[str, list[str]] = defaultdict(list)
         for trade in self.by_trade:
@@ -54,7 +71,11 @@ class EnterpriseIndex:
                 for key in _deletions(trade):
                     self.by_deletion[key].append(trade)
         self.by_trade = dict(self.by_trade)
-        self.by_town_industry = dict(self.by_town_industry)
+        self.bosses: dict[tuple[str, str], Bosses] = {}
+        for group, firms in by_town_industry.items():
+            firms.sort(key=lambda i: self.rows[i].legal_rep)
+            names = [self.rows[i].legal_rep for i in firms]
+            self.bosses[group] = Bosses(names, firms, frozenset(n[0] for n in names))
         self.by_sound = dict(self.by_sound)
         self.by_deletion = dict(self.by_deletion)
 

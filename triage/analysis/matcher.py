@@ -24,7 +24,7 @@ TRADE_SCORE = {"exact": 1.0, "pinyin": 1.0, "homophone": 0.8, "typo": 0.7}
 # the trade name; the surname alone (姓徐的, 曾老板) counts for less, and only where it is the only such firm.
 BOSS_SCORE = {"boss": 1.0, "surname": 0.7}
 BOSS_TOWN_BEFORE = 24  # characters from the town to the industry word (龙川佗城唐秀开的玻璃制品厂)
-_SURNAME_CUES = ("姓{}", "{}老板", "{}总", "老{}", "{}先生", "{}女士")
+_SURNAME_CUES = re.compile(r"姓(\w)|(\w)老板|(\w)总|老(\w)|(\w)先生|(\w)女士")
 LONGER_TRADE_BONUS = 0.1  # per character beyond two: a three-character hit is rarer by chance
 INDUSTRY_SAME = 0.35
 INDUSTRY_GROUP = 0.15
@@ -246,26 +246,36 @@ class EnterpriseMatcher:
         return out
 
     def _bosses(self, text: str, places: tuple[PlaceHit, ...]) -> list[tuple[int, str, Mention]]:
-        """Firms of a town and trade named in the tip whose boss the tip names: (row, how, the industry word
-        as a mention). Only firms of that town and industry are looked at, so a name is never searched for
-        in the whole register."""
+        """Firms of a town and trade named in the tip whose boss the tip names between the town and the
+        industry word (佗城唐秀开的玻璃厂, 九和镇姓潘的钢铁厂): (row, how, the industry word as a mention).
+        Only the firms of that town and industry are looked at, by bisection on their bosses' names."""
         towns = [p for p in places if p.kind == "town"]
         if not towns:
             return []
         out: list[tuple[int, str, Mention]] = []
         for m in self._anchor.finditer(text):
             industries = self.vocab.alias_industries.get(m.group(), frozenset())
-            anchor = Mention("", m.start(), m.end(), industries)
             for town in towns:
                 if not m.start() - BOSS_TOWN_BEFORE <= town.start < m.start():
                     continue
+                between = text[town.end : m.start()]
+                surnames = {c for cue in _SURNAME_CUES.finditer(between) for c in cue.groups() if c}
+                anchor = Mention("", m.start(), m.end(), industries)
                 for industry in industries:
-                    for row in self.index.by_town_industry.get((town.name, industry), ()):
-                        boss = self.index.rows[row].legal_rep
-                        if len(boss) >= 2 and boss in text:
-                            out.append((row, "boss", anchor))
-                        elif any(cue.format(boss[0]) in text for cue in _SURNAME_CUES):
-                            out.append((row, "surname", anchor))
+                    bosses = self.index.bosses.get((town.name, industry))
+                    if bosses is None:
+                        continue
+                    for i in range(len(between) - 1):
+                        if between[i] not in bosses.surnames:
+                            continue  # no boss of these firms has this surname: most characters
+                        for size in (3, 2):
+                            full = between[i : i + size]
+                            rows = [r for r in bosses.named(full) if self.index.rows[r].legal_rep == full]
+                            if len(full) == size and rows:
+                                out += [(row, "boss", anchor) for row in rows]
+                                break
+                    for surname in surnames:
+                        out += [(row, "surname", anchor) for row in bosses.named(surname)]
         return out
 
     def _industry_score(self, mention: Mention, groups: frozenset[str], row: int) -> float:
