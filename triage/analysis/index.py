@@ -1,7 +1,7 @@
 """An in-memory index of the enterprise register for fast candidate lookup by trade name (字号)."""
 
 import sys
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,11 +25,15 @@ class Bosses:
     rows: list[int]
     surnames: frozenset[str]  # first characters of the names: most characters of a tip are none of them
 
-    def named(self, name: str) -> list[int]:
-        """The firms whose boss is `name`, or whose boss's name starts with it (a surname)."""
+    def named(self, surname: str) -> list[int]:
+        """The firms whose boss's name starts with `surname`."""
+        lo = bisect_left(self.names, surname)
+        return self.rows[lo : bisect_left(self.names, surname + "\U0010ffff", lo)]
+
+    def called(self, name: str) -> list[int]:
+        """The firms whose boss is called exactly `name`."""
         lo = bisect_left(self.names, name)
-        hi = bisect_left(self.names, name + "\U0010ffff", lo)
-        return self.rows[lo:hi]
+        return self.rows[lo : bisect_right(self.names, name, lo)]
 
 
 def _deletions(word: str) -> list[str]:

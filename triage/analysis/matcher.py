@@ -239,9 +239,8 @@ class EnterpriseMatcher:
             key = reading(name)
             if not key or not 2 <= key.count(" ") + 1 <= 4:
                 continue
-            apart = any(
-                text[a.end : b.start] for a, b in zip(name, name[1:], strict=False)
-            )  # xin1kang1 is one
+            # Words apart (hong da), not syllables run together with tone digits (xin1kang1).
+            apart = any(text[a.end : b.start] for a, b in zip(name, name[1:], strict=False))
             out.append(Mention(key, name[0].start, end, industries, romanised=True, spelled_apart=apart))
         return out
 
@@ -269,9 +268,8 @@ class EnterpriseMatcher:
                         if between[i] not in bosses.surnames:
                             continue  # no boss of these firms has this surname: most characters
                         for size in (3, 2):
-                            full = between[i : i + size]
-                            rows = [r for r in bosses.named(full) if self.index.rows[r].legal_rep == full]
-                            if len(full) == size and rows:
+                            rows = bosses.called(between[i : i + size]) if i + size <= len(between) else []
+                            if rows:
                                 out += [(row, "boss", anchor) for row in rows]
                                 break
                     for surname in surnames:
@@ -327,10 +325,9 @@ class EnterpriseMatcher:
                         if row not in scored or scored[row][0] < score:
                             scored[row] = (round(score, 3), hit.how, start, end)
         for row, how, anchor in self._bosses(text, places):
-            mention = Mention("", anchor.start, anchor.end, anchor.industries)
             groups = self.vocab.groups_of(anchor.industries)
-            score = BOSS_SCORE[how] + self._industry_score(mention, groups, row)
-            score += named.around(mention, places).score(self.index.rows[row])
+            score = BOSS_SCORE[how] + self._industry_score(anchor, groups, row)
+            score += named.around(anchor, places).score(self.index.rows[row])
             if row not in scored or scored[row][0] < score:
                 scored[row] = (round(score, 3), how, anchor.start, anchor.end)
         ranked = sorted(scored, key=lambda row: (-scored[row][0], row))
