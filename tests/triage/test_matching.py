@@ -1,8 +1,10 @@
 """Enterprise matching: abbreviations, typos, homophones, shared trade names, and saying "no match"."""
 
 import pytest
+from sqlalchemy.orm import Session
 
-from triage.analysis import TriageEngine
+from models import Enterprise
+from triage.analysis import TriageEngine, load_register
 from triage.analysis.names import load_vocabulary, parse_name
 from triage.analysis.pinyin import readings
 
@@ -180,3 +182,21 @@ def test_a_surname_two_firms_of_the_town_share_is_no_match(engine: TriageEngine)
         if row.legal_rep != other.legal_rep:  # the full name tells them apart
             found = engine.analyse(f"{row.town}{row.legal_rep}开的钢铁厂晚上冒黑烟").enterprise
             assert found is not None and found.uscc == row.uscc
+
+
+def test_bosses_are_read_from_the_database_register(db: Session) -> None:
+    """The register rows the engine loads carry the legal representative (on SQLite and PostgreSQL): without
+    it a firm named by its boss is never found."""
+    db.add_all(
+        [
+            Enterprise(uscc="91441625MA4W000001", name="东源县宏达钢铁有限公司", county_code="441625",
+                       county="东源县", town="仙塘镇", legal_rep="何超"),
+            Enterprise(uscc="91441625MA4W000002", name="东源县广通钢铁有限公司", county_code="441625",
+                       county="东源县", town="仙塘镇", legal_rep="唐秀"),
+        ]
+    )  # fmt: skip
+    db.commit()
+    engine = TriageEngine(load_register(db), None)
+
+    found = engine.analyse("仙塘镇唐秀开的钢铁厂晚上偷偷炼钢").enterprise
+    assert found is not None and found.uscc == "91441625MA4W000002"

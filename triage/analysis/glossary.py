@@ -3,7 +3,7 @@
 The classifier learns from tips written mostly in Chinese; an English tip ("Ammonia leaking from the tank
 at the cement plant") shares almost no character n-gram with them, so it was read by its few English
 training tips alone. Each English word or phrase found in the glossary brings the Chinese word of the same
-meaning (氨 泄漏 水泥厂), whose features the model has learnt from every Chinese tip (features.gloss_words).
+meaning (氨 泄漏 水泥厂), whose features the model has learnt from every Chinese tip (features.text_features).
 Only the classifier's features use it: the text shown to staff, the keyword rules and the matcher do not.
 """
 

@@ -35,6 +35,21 @@ class Bosses:
         lo = bisect_left(self.names, name)
         return self.rows[lo : bisect_right(self.names, name, lo)]
 
+    def in_text(self, text: str, surnames: set[str]) -> list[tuple[int, str]]:
+        """(row, "boss") for each firm whose boss's full name (two or three characters) is in `text`,
+        (row, "surname") for each whose boss has one of `surnames`."""
+        out: list[tuple[int, str]] = []
+        for i, ch in enumerate(text):
+            if ch not in self.surnames:
+                continue  # no boss of these firms has this surname: most characters
+            for size in (3, 2):  # 欧阳明 before 欧阳
+                rows = self.called(text[i : i + size]) if i + size <= len(text) else []
+                if rows:
+                    out += [(row, "boss") for row in rows]
+                    break
+        out += [(row, "surname") for surname in surnames for row in self.named(surname)]
+        return out
+
 
 def _deletions(word: str) -> list[str]:
     return [word[:i] + word[i + 1 :] for i in range(len(word))]

@@ -152,25 +152,34 @@ class EnterpriseMatcher:
         self._latin_anchor = re.compile(rf"(?<![a-z])(?:{alternatives})(?![a-z])")
         self._cjk = re.compile(r"^[\u4e00-\u9fff]+$")
 
-    def mentions(self, text: str, places: tuple[PlaceHit, ...] = ()) -> list[Mention]:
+    def industry_words(self, text: str) -> list[Mention]:
+        """Each industry word or legal form in text (钢厂, 有限公司), with the industries it may stand for:
+        what trade names are read before or after, and what a boss's firm is looked up by."""
+        return [
+            Mention("", m.start(), m.end(), self.vocab.alias_industries.get(m.group(), frozenset()))
+            for m in self._anchor.finditer(text)
+        ]
+
+    def mentions(
+        self, text: str, places: tuple[PlaceHit, ...] = (), anchors: list[Mention] | None = None
+    ) -> list[Mention]:
         """Trade-name candidates: the two to four characters before an industry word or a legal form, or the
-        pinyin words before one (hongda 钢厂, hongda gangchang, Hongda Steel Co)."""
+        pinyin words before one (hongda 钢厂, hongda gangchang, Hongda Steel Co). `anchors`: the text's
+        `industry_words`, when the caller has them already."""
         out: list[Mention] = []
         taken = [(p.start, p.end) for p in places]
         words = latin_words(text)
         if words:
             out += self._romanised_mentions(text, words, taken)
         previous_end = -1
-        anchors: list[tuple[int, frozenset[str]]] = []  # (end, industries) of each industry word or form
-        for m in self._anchor.finditer(text):
-            word = m.group()
-            start, end = m.start(), m.end()
+        kept: list[tuple[int, frozenset[str]]] = []  # (end, industries) of each anchor read
+        for anchor in self.industry_words(text) if anchors is None else anchors:
+            start, end, industries = anchor.start, anchor.end, anchor.industries
             if start == previous_end:
                 previous_end = end  # 钢铁 then 有限公司: one mention, already read from the industry word
                 continue
             previous_end = end
-            industries = self.vocab.alias_industries.get(word, frozenset())
-            anchors.append((end, industries))
+            kept.append((end, industries))
             named = _BRACKET_AFTER.match(text, end)
             if named and not any(named.start() < pe and ps < named.end() for ps, pe in taken):
                 out.append(Mention(named.group(1), start, named.end(), industries))
@@ -194,7 +203,7 @@ class EnterpriseMatcher:
                 out.append(Mention(written, begin, end, industries))
         for m in _CALLED.finditer(text):
             # The industry of the firm just named before it, if any (那个轧钢厂，厂牌上写的龙通).
-            near = [ind for e, ind in anchors if m.start() - CALLED_AFTER <= e <= m.start()]
+            near = [ind for e, ind in kept if m.start() - CALLED_AFTER <= e <= m.start()]
             industries = near[-1] if near else frozenset()
             name = m.group(1)
             out += [
@@ -244,36 +253,23 @@ class EnterpriseMatcher:
             out.append(Mention(key, name[0].start, end, industries, romanised=True, spelled_apart=apart))
         return out
 
-    def _bosses(self, text: str, places: tuple[PlaceHit, ...]) -> list[tuple[int, str, Mention]]:
+    def _bosses(
+        self, text: str, places: tuple[PlaceHit, ...], anchors: list[Mention]
+    ) -> list[tuple[int, str, Mention]]:
         """Firms of a town and trade named in the tip whose boss the tip names between the town and the
-        industry word (佗城唐秀开的玻璃厂, 九和镇姓潘的钢铁厂): (row, how, the industry word as a mention).
-        Only the firms of that town and industry are looked at, by bisection on their bosses' names."""
+        industry word (佗城唐秀开的玻璃厂, 九和镇姓潘的钢铁厂): (row, how, the industry word). Only the firms of
+        that town and industry are looked at (`index.Bosses`)."""
         towns = [p for p in places if p.kind == "town"]
-        if not towns:
-            return []
         out: list[tuple[int, str, Mention]] = []
-        for m in self._anchor.finditer(text):
-            industries = self.vocab.alias_industries.get(m.group(), frozenset())
-            for town in towns:
-                if not m.start() - BOSS_TOWN_BEFORE <= town.start < m.start():
-                    continue
-                between = text[town.end : m.start()]
-                surnames = {c for cue in _SURNAME_CUES.finditer(between) for c in cue.groups() if c}
-                anchor = Mention("", m.start(), m.end(), industries)
-                for industry in industries:
-                    bosses = self.index.bosses.get((town.name, industry))
-                    if bosses is None:
-                        continue
-                    for i in range(len(between) - 1):
-                        if between[i] not in bosses.surnames:
-                            continue  # no boss of these firms has this surname: most characters
-                        for size in (3, 2):
-                            rows = bosses.called(between[i : i + size]) if i + size <= len(between) else []
-                            if rows:
-                                out += [(row, "boss", anchor) for row in rows]
-                                break
-                    for surname in surnames:
-                        out += [(row, "surname", anchor) for row in bosses.named(surname)]
+        for anchor, town in ((a, t) for a in anchors for t in towns):
+            if not anchor.start - BOSS_TOWN_BEFORE <= town.start < anchor.start:
+                continue
+            between = text[town.end : anchor.start]
+            surnames = {c for cue in _SURNAME_CUES.finditer(between) for c in cue.groups() if c}
+            for industry in anchor.industries:
+                bosses = self.index.bosses.get((town.name, industry))
+                if bosses is not None:
+                    out += [(row, how, anchor) for row, how in bosses.in_text(between, surnames)]
         return out
 
     def _industry_score(self, mention: Mention, groups: frozenset[str], row: int) -> float:
@@ -292,10 +288,11 @@ class EnterpriseMatcher:
         # Row -> (score rounded, how, start, end) of its best reading so far; Candidates only for the top.
         scored: dict[int, tuple[float, str, int, int]] = {}
         named = NearbyPlaces.named_in(places)
+        anchors = self.industry_words(text)  # read once: for trade names and for bosses
         for name_text, offset in ((hint_name, -1), (text, 0)):
             if not name_text:
                 continue
-            for mention in self.mentions(name_text, places if offset == 0 else ()):
+            for mention in self.mentions(text, places, anchors) if offset == 0 else self.mentions(name_text):
                 hits = (
                     self.index.lookup_reading(
                         mention.written, "homophone" if mention.spelled_apart else "pinyin"
@@ -324,7 +321,7 @@ class EnterpriseMatcher:
                             score += FULL_NAME
                         if row not in scored or scored[row][0] < score:
                             scored[row] = (round(score, 3), hit.how, start, end)
-        for row, how, anchor in self._bosses(text, places):
+        for row, how, anchor in self._bosses(text, places, anchors):
             groups = self.vocab.groups_of(anchor.industries)
             score = BOSS_SCORE[how] + self._industry_score(anchor, groups, row)
             score += named.around(anchor, places).score(self.index.rows[row])
