@@ -2,6 +2,7 @@
 features by name) gives the TF-IDF vector that looking the feature strings up in the vocabulary gives, and a
 tip typed in pinyin sounds like the same tip in characters."""
 
+import json
 from collections import Counter
 from itertools import repeat
 from pathlib import Path
@@ -9,18 +10,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.triage.conftest import DATA
 from triage.analysis import TriageEngine
 from triage.analysis.features import (
     SOUND,
     char_ngrams,
     ngram_codes,
     sound_features,
+    syllable_pairs,
     term_code,
     term_codes,
     text_features,
 )
 from triage.analysis.glossary import gloss_words, glossary
-from triage.analysis.pinyin import typed_syllables
+from triage.analysis.normalise import normalise
+from triage.analysis.pinyin import first_readings, typed_syllables
 
 TEXTS = [
     "",
@@ -32,8 +36,11 @@ TEXTS = [
     "\x00\x00\x00",
     "gang1chang3 bao4zha4 le, dtg zuofang",
     "ammonia leaking from the tank at the cement plant, people coughing right now",
+    "钢厂 爆炸\n有人\t受伤\u3000了，快来 123 救命…\U0010ffff厂房",
 ]
-TEXT_IDS = ["empty", "one", "two", "long", "ascii-mix", "outside-the-bmp", "nul", "pinyin", "english"]
+TEXT_IDS = [
+    "empty", "one", "two", "long", "ascii-mix", "outside-the-bmp", "nul", "pinyin", "english", "spaces-and-breaks"
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=TEXT_IDS)
@@ -93,6 +100,38 @@ def test_vectorise_looks_up_the_vocabulary_as_strings_would(engine: TriageEngine
     if len(idx):
         tf = (1.0 + np.log(counts.astype(np.float32))) * model.idf[expected_idx]
         assert vals.tolist() == (tf / np.sqrt(np.dot(tf, tf))).astype(np.float32).tolist()
+
+
+def _pairs_as_features(text: str) -> list[str] | None:
+    pairs = syllable_pairs(text)
+    if pairs is None:
+        return None
+    _, names = first_readings()
+    return [f"{SOUND}{names[a]} {names[b]}" for a, b in zip(*pairs, strict=True)]
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=TEXT_IDS)
+def test_sounds_read_with_arrays_are_the_sound_features(text: str) -> None:
+    """`vectorise` reads the sounds of a text without Latin letters from arrays; a text with them is left
+    to `sound_features` (typed pinyin is read word by word)."""
+    pairs = _pairs_as_features(text)
+    if any("a" <= ch <= "z" for ch in text):
+        assert pairs is None
+    else:
+        assert pairs == sound_features(text)
+
+
+def test_sounds_read_with_arrays_are_the_sound_features_of_every_tip_in_characters() -> None:
+    """Every labelled tip of the project, as the engine normalises it: the same pairs in the same order."""
+    read = 0
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            text = normalise(json.loads(line).get("text", "")).text
+            pairs = _pairs_as_features(text)
+            if pairs is not None:
+                assert pairs == sound_features(text), text
+                read += 1
+    assert read > 5000  # most tips are written in characters only
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,24 @@ def test_a_saved_model_reads_back_with_each_heads_input(model: TextModel, tmp_pa
         assert loaded.heads[name].probabilities(vector) == pytest.approx(head.probabilities(vector))
 
 
+@pytest.mark.parametrize(
+    "text", ["铸造厂的中频炉炉壳开裂了还在用", "请问钢厂招工吗", "gang chang bao zha", ""]
+)
+def test_all_heads_decided_at_once_decide_as_each_head_alone(
+    model: TextModel, tmp_path: Path, text: str
+) -> None:
+    """`decisions` gathers a text's rows of every head at once: from the heads of a trained model, and from
+    the one block a loaded model's heads are views of."""
+    path = tmp_path / "model.npz"
+    model.save(path)
+    for each in (model, TextModel.load(path)):
+        vector = each.vectorise(normalise(text).text)
+        together = each.decisions(vector)
+        assert set(together) == set(each.heads)
+        for name, head in each.heads.items():
+            np.testing.assert_allclose(together[name], head.decision(vector), rtol=1e-5, atol=1e-6)
+
+
 def test_a_model_file_from_before_the_naive_bayes_head_still_loads(model: TextModel, tmp_path: Path) -> None:
     """Models trained before round 9 have no `.reads` arrays and no naive Bayes head: logistic regression
     alone decides, as it did then."""

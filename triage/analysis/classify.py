@@ -13,16 +13,16 @@ while between neighbouring subtypes of one category it cost real tips more than 
 """
 
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+from numpy.typing import NDArray
 
 from triage.analysis.features import SOUND
 from triage.analysis.keywords import URGENT, KeywordHit, KeywordRules
-from triage.analysis.linear import TextModel, Vector
+from triage.analysis.linear import FloatArray, TextModel, Vector
 
 RULES_FALLBACK = "rules-fallback"
 OTHER = "other"
@@ -42,39 +42,50 @@ MAX_EVIDENCE_CHARS = 8
 
 
 WordSpans = Callable[[], Sequence[tuple[int, int]]]  # (start, end) of each segmented word, on demand
+Decisions = dict[str, FloatArray]  # each head's decision values for one text (TextModel.decisions)
+Probabilities = NDArray[np.float64]  # in the order of a head's classes, or of Classifier._category_names
 
 
 def label_probabilities(model: TextModel, vector: Vector) -> dict[str, float]:
     """P(label) from the logistic-regression head, mixed with the naive Bayes head's: what chooses the
     category here, and the label of a model trained on any flat labels (`classifier bench`)."""
-    return with_naive_bayes_vote(model, vector, model.heads[SUBTYPE_HEAD].probabilities(vector))
+    z = model.decisions(vector)
+    head = model.heads[SUBTYPE_HEAD]
+    return dict(
+        zip(
+            head.classes,
+            with_naive_bayes_vote(model, z, head.probabilities_of(z[SUBTYPE_HEAD])).tolist(),
+            strict=True,
+        )
+    )
 
 
-def with_naive_bayes_vote(model: TextModel, vector: Vector, p_lr: dict[str, float]) -> dict[str, float]:
+def with_naive_bayes_vote(model: TextModel, z: Decisions, p_lr: Probabilities) -> Probabilities:
     """Logistic regression's label probabilities `p_lr` mixed with the naive Bayes head's where the model
     has one (models trained before round 9 have not). Both heads list the same classes in the same order."""
     nb = model.heads.get(NAIVE_BAYES_HEAD)
     if nb is None:
         return p_lr
-    p_nb = nb.probabilities(vector)
-    return {
-        label: (1 - NAIVE_BAYES_WEIGHT) * p + NAIVE_BAYES_WEIGHT * p_nb[label] for label, p in p_lr.items()
-    }
+    return (1 - NAIVE_BAYES_WEIGHT) * p_lr + NAIVE_BAYES_WEIGHT * nb.probabilities_of(z[NAIVE_BAYES_HEAD])
 
 
-def with_other_head(model: TextModel, vector: Vector, p_category: dict[str, float]) -> dict[str, float]:
-    """The category probabilities with P(other) mixed with the binary other-vs-capacity head's, the other
-    categories scaled to fit. Most errors on unseen authors are `other` tips full of plant words (questions
-    about the rules, adverts, emergencies near a plant); one yes/no contrast learnt on its own weighs the
-    words that say "not a report" (请问, 出售, 工资) against the topic words that a 14-way head spreads
-    over the subtypes (triage/data/README.md, round 14). Models without the head are used as they are."""
+def with_other_head(model: TextModel, z: Decisions, p_category: Probabilities, other: int) -> Probabilities:
+    """The category probabilities with P(other) (at index `other`) mixed with the binary other-vs-capacity
+    head's, the other categories scaled to fit. Most errors on unseen authors are `other` tips full of plant
+    words (questions about the rules, adverts, emergencies near a plant); one yes/no contrast learnt on its
+    own weighs the words that say "not a report" (请问, 出售, 工资) against the topic words that a 14-way head
+    spreads over the subtypes (triage/data/README.md, round 14). Models without the head are used as they
+    are."""
     head = model.heads.get(OTHER_HEAD)
-    if head is None or OTHER not in p_category:
+    if head is None or other < 0:
         return p_category
-    before = p_category[OTHER]
-    after = (1 - OTHER_HEAD_WEIGHT) * before + OTHER_HEAD_WEIGHT * head.probabilities(vector)["1"]
-    scale = (1 - after) / (1 - before) if before < 1 else 0.0
-    return {cat: after if cat == OTHER else p * scale for cat, p in p_category.items()}
+    before = float(p_category[other])
+    after = (1 - OTHER_HEAD_WEIGHT) * before + OTHER_HEAD_WEIGHT * float(
+        head.probabilities_of(z[OTHER_HEAD])[1]
+    )
+    mixed = p_category * ((1 - after) / (1 - before) if before < 1 else 0.0)
+    mixed[other] = after
+    return mixed
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +115,17 @@ class Classifier:
         self.rules = rules
         self.model = model
         self.model_name = model_name if model else RULES_FALLBACK
-        # The category of each subtype label ("env/emission" -> "env"), in the subtype head's class order.
-        self._categories = (
-            [label.split("/")[0] for label in model.heads[SUBTYPE_HEAD].classes] if model else []
-        )
+        # The categories in the order they first appear among the subtype head's classes, and which of
+        # them each subtype label ("env/emission" -> "env") belongs to, as a 0/1 matrix that sums subtype
+        # probabilities into category probabilities.
+        labels = model.heads[SUBTYPE_HEAD].classes if model else ()
+        of_label = [label.split("/")[0] for label in labels]
+        self._category_names = tuple(dict.fromkeys(of_label))
+        self._subtype_names = tuple(label.split("/")[-1] for label in labels)
+        self._label_category = np.array([self._category_names.index(c) for c in of_label], dtype=np.intp)
+        self._sums = np.zeros((len(labels), len(self._category_names)))
+        self._sums[np.arange(len(labels)), self._label_category] = 1.0
+        self._other = self._category_names.index(OTHER) if OTHER in self._category_names else -1
 
     def classify(
         self, text: str, hits: Sequence[KeywordHit], words: WordSpans | None = None
@@ -147,18 +165,20 @@ class Classifier:
         self, model: TextModel, text: str, hits: Sequence[KeywordHit], words: WordSpans | None
     ) -> Classification:
         vector = model.vectorise(text)
+        z = model.decisions(vector)
         # One head over all subtypes; the category is the one whose subtypes together are most likely (naive
-        # Bayes voting), the subtype the one logistic regression likes best within it.
-        p_subtype = model.heads[SUBTYPE_HEAD].probabilities(vector)
-        p_voted = with_naive_bayes_vote(model, vector, p_subtype)
-        summed: dict[str, float] = defaultdict(float)
-        for cat, p in zip(self._categories, p_voted.values(), strict=True):
-            summed[cat] += p
-        p_category = with_other_head(model, vector, summed)
-        category = max(p_category, key=p_category.__getitem__)
-        within = (label for label, cat in zip(p_subtype, self._categories, strict=True) if cat == category)
-        subtype = max(within, key=p_subtype.__getitem__).split("/")[1]
-        urgent = model.heads[URGENT_HEAD].probabilities(vector).get("1", 0.0) >= URGENT_MODEL_THRESHOLD
+        # Bayes voting), the subtype the one logistic regression likes best within it. argmax takes the
+        # first of equals, as max() over the classes in order did.
+        p_subtype = model.heads[SUBTYPE_HEAD].probabilities_of(z[SUBTYPE_HEAD])
+        p_category = with_other_head(
+            model, z, with_naive_bayes_vote(model, z, p_subtype) @ self._sums, self._other
+        )
+        chosen = int(np.argmax(p_category))
+        category = self._category_names[chosen]
+        subtype = self._subtype_names[
+            int(np.argmax(np.where(self._label_category == chosen, p_subtype, -1.0)))
+        ]
+        urgent = bool(model.heads[URGENT_HEAD].probabilities_of(z[URGENT_HEAD])[-1] >= URGENT_MODEL_THRESHOLD)
         cues = self._keyword_cues(hits, category, subtype, urgent)
         # Where no keyword backs a verdict, the model's own strongest n-grams are shown instead, so that
         # the dispatcher always sees why (urgency above all: most urgent tips name no listed danger word).
@@ -168,7 +188,7 @@ class Classifier:
             cues += self._model_cues(model, text, vector, SUBTYPE_HEAD, label, "subtype", segmented())
         if urgent and not any(c.for_ == URGENT for c in cues):
             cues += self._model_cues(model, text, vector, URGENT_HEAD, "1", URGENT, segmented())
-        return Classification(category, subtype, urgent, p_category[category], self.model_name, cues)
+        return Classification(category, subtype, urgent, float(p_category[chosen]), self.model_name, cues)
 
     @staticmethod
     def _keyword_cues(

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from triage.analysis.glossary import gloss_words
-from triage.analysis.pinyin import readings, typed_syllables
+from triage.analysis.pinyin import first_readings, readings, typed_syllables
 
 FEATURE_VERSION = 4  # bump when features change: older model files are then stale
 NGRAM_SIZES = (1, 2, 3)
@@ -26,6 +26,7 @@ assert max(NGRAM_SIZES) * _CHAR_BITS <= 64
 
 SOUND = "py:"  # sound features start so; longer than any n-gram, they never meet one
 _SOUND_TOKENS = re.compile(r"[a-z0-9]+|\S")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def text_features(text: str) -> list[str]:
@@ -65,6 +66,21 @@ def sound_features(text: str) -> list[str]:
                 feats.append(f"{SOUND}{previous} {sound}")
             previous = sound
     return feats
+
+
+def syllable_pairs(text: str) -> tuple[NDArray[np.int16], NDArray[np.int16]] | None:
+    """`sound_features(text)` as two arrays of syllable numbers (`pinyin.first_readings`), the first and
+    second syllable of each pair, computed without a loop over the characters; None for a text with Latin
+    letters, whose words only `sound_features` reads (typed pinyin). Without Latin letters every character
+    that is not a space is one token: a syllable, or a break."""
+    if _LATIN.search(text):
+        return None
+    table, _ = first_readings()
+    chars = np.frombuffer("".join(text.split()).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    sounds = table[np.minimum(chars, len(table) - 1)]
+    first, second = sounds[:-1], sounds[1:]
+    both = (first >= 0) & (second >= 0)
+    return first[both], second[both]
 
 
 def term_code(term: str) -> int:

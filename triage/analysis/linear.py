@@ -14,8 +14,16 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from triage.analysis.features import FEATURE_VERSION, ngram_codes, sound_features, term_codes
+from triage.analysis.features import (
+    FEATURE_VERSION,
+    SOUND,
+    ngram_codes,
+    sound_features,
+    syllable_pairs,
+    term_codes,
+)
 from triage.analysis.glossary import gloss_words
+from triage.analysis.pinyin import first_readings
 
 FloatArray = NDArray[np.float32]
 Reads = Literal["tfidf", "counts"]
@@ -59,14 +67,17 @@ class LinearHead:
         return np.asarray(vals @ self.coef[vector.idx] + self.intercept, dtype=np.float32)
 
     def probabilities(self, vector: Vector) -> dict[str, float]:
-        z = self.decision(vector).astype(np.float64)
+        return dict(zip(self.classes, self.probabilities_of(self.decision(vector)).tolist(), strict=True))
+
+    def probabilities_of(self, z: FloatArray) -> NDArray[np.float64]:
+        """P(class) in the order of `classes`, from this head's decision values (`TextModel.decisions`)."""
+        z64 = z.astype(np.float64)
         if self.binary:
-            p = 1.0 / (1.0 + np.exp(-z[0]))
-            return {self.classes[0]: float(1 - p), self.classes[1]: float(p)}
+            p = 1.0 / (1.0 + np.exp(-z64[0]))
+            return np.array((1.0 - p, p))
         # The ufuncs' own reductions: z.max() and e.sum() go through Python-level wrappers.
-        e = np.exp(z - np.maximum.reduce(z))
-        p_all = e / np.add.reduce(e)
-        return dict(zip(self.classes, p_all.tolist(), strict=True))
+        e = np.exp(z64 - np.maximum.reduce(z64))
+        return np.asarray(e / np.add.reduce(e))
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,55 @@ class TextModel:
         sentinel = np.array([np.iinfo(np.uint64).max], dtype=np.uint64)
         return np.concatenate((codes[order], sentinel)), np.append(ids[order], -1)
 
+    @cached_property
+    def _block(self) -> tuple[FloatArray, dict[str, tuple[int, int]]]:
+        """Every head's coefficients side by side, and each head's columns, so that a text's rows are
+        gathered once for all heads (`decisions`). `load` builds the heads as views of this block."""
+        columns: dict[str, tuple[int, int]] = {}
+        start = 0
+        for name, head in self.heads.items():
+            columns[name] = (start, start + head.coef.shape[1])
+            start += head.coef.shape[1]
+        return np.hstack([head.coef for head in self.heads.values()]), columns
+
+    def decisions(self, vector: Vector) -> dict[str, FloatArray]:
+        """Every head's decision values for one text (`LinearHead.decision` of each, in one gather)."""
+        block, columns = self._block
+        rows = block[vector.idx]
+        by_reads = {reads: vector.values(reads) @ rows for reads in {h.reads for h in self.heads.values()}}
+        return {
+            name: np.asarray(by_reads[head.reads][slice(*columns[name])] + head.intercept, dtype=np.float32)
+            for name, head in self.heads.items()
+        }
+
+    @cached_property
+    def _sound_ids(self) -> NDArray[np.intp]:
+        """The feature index of each pair of syllables (`pinyin.first_readings`' numbers), -1 where the
+        vocabulary has none: the sound features of a text without Latin letters found by array lookups."""
+        _, names = first_readings()
+        number = {name: i for i, name in enumerate(names)}
+        ids = np.full((len(names), len(names)), -1, dtype=np.intp)
+        for term, i in self.vocabulary.items():
+            if term.startswith(SOUND):
+                first, _, second = term[len(SOUND) :].partition(" ")
+                if first in number and second in number:
+                    ids[number[first], number[second]] = i
+        return ids
+
+    def _sounds(self, text: str, glossed: list[str]) -> NDArray[np.intp]:
+        """The feature indices of the sound features of text and its glossed words."""
+        pairs = None if glossed else syllable_pairs(text)
+        if pairs is not None:
+            found = self._sound_ids[pairs]
+            return found[found >= 0]
+        # Latin letters: typed pinyin is read word by word. Sound features are looked up by name, one
+        # for about every character.
+        vocabulary = self.vocabulary
+        return np.array(
+            [i for w in (text, *glossed) for i in map(vocabulary.get, sound_features(w)) if i is not None],
+            dtype=np.intp,
+        )
+
     def vectorise(self, text: str) -> Vector:
         """The features of normalised text (`text_features`): their counts, and their sublinear TF-IDF,
         L2-normalised, as scikit-learn's TfidfVectorizer computes it."""
@@ -105,15 +165,9 @@ class TextModel:
         grams = np.concatenate([ngram_codes(w) for w in (text, *glossed)]) if glossed else ngram_codes(text)
         grams.sort()
         pos = codes.searchsorted(grams)
-        # Sound features are looked up by name: there is only about one per character.
-        vocabulary = self.vocabulary
-        sounds = [
-            i for w in (text, *glossed) for i in map(vocabulary.get, sound_features(w)) if i is not None
-        ]
         found = ids[pos[codes[pos] == grams]]
-        idx, counts = _unique_counts(
-            np.concatenate((found, np.array(sounds, dtype=np.intp))) if sounds else found
-        )
+        sounds = self._sounds(text, glossed)
+        idx, counts = _unique_counts(np.concatenate((found, sounds)) if len(sounds) else found)
         if not len(idx):
             return Vector(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32), np.zeros(0, np.float32))
         tf = counts.astype(np.float32)
@@ -144,19 +198,29 @@ class TextModel:
     def load(cls, path: Path) -> "TextModel":
         with np.load(path, allow_pickle=False) as data:
             terms: list[str] = data["terms"].tolist()
-            names = {k.split(".")[0] for k in data.files if k.endswith(".coef")}
-            heads = {
-                name: LinearHead(
+            names = sorted({k.split(".")[0] for k in data.files if k.endswith(".coef")})
+            # The heads' coefficients are read into one block, each head a view of its columns: the
+            # block `decisions` gathers from, without a second copy of them.
+            coefs = [data[f"{name}.coef"] for name in names]
+            block = np.hstack(coefs).astype(np.float32, copy=False)
+            heads: dict[str, LinearHead] = {}
+            columns: dict[str, tuple[int, int]] = {}
+            start = 0
+            for name, coef in zip(names, coefs, strict=True):
+                columns[name] = (start, start + coef.shape[1])
+                heads[name] = LinearHead(
                     tuple(str(c) for c in data[f"{name}.classes"]),
-                    data[f"{name}.coef"].astype(np.float32),
+                    block[:, start : start + coef.shape[1]],
                     data[f"{name}.intercept"].astype(np.float32),
                     _READS[str(data[f"{name}.reads"])] if f"{name}.reads" in data.files else "tfidf",
                 )
-                for name in names
-            }
-            return cls(
+                start += coef.shape[1]
+            del coefs
+            model = cls(
                 vocabulary={t: i for i, t in enumerate(terms)},
                 idf=data["idf"].astype(np.float32),
                 heads=heads,
                 meta=json.loads(str(data["meta"])),
             )
+            model.__dict__["_block"] = (block, columns)  # the cached property, already at hand
+            return model

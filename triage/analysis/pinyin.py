@@ -7,6 +7,9 @@ import re
 import unicodedata
 from functools import cache, lru_cache
 
+import numpy as np
+from numpy.typing import NDArray
+
 # Only the per-character table is read here. pypinyin's package import otherwise loads its phrase
 # dictionary and copies both tables (half a second of every process's start-up); these switches are
 # pypinyin's own, and nothing in this project converts phrases.
@@ -38,6 +41,26 @@ def readings(ch: str) -> tuple[str, ...]:
         if bare not in out:
             out.append(bare)
     return tuple(out[:3])
+
+
+@cache
+def first_readings() -> tuple[NDArray[np.int16], tuple[str, ...]]:
+    """Every code point's `readings(ch)[0]` as an index into the returned syllables, -1 for a character
+    without one (the table's last entry is -1, for every code point beyond it): the sound features of a
+    text in characters read with arrays instead of character by character."""
+    toneless: dict[str, str] = {}  # a few thousand toned readings among 40,000 characters
+    by_char: dict[int, str] = {}
+    for code, raw in pinyin_dict.items():
+        if raw:
+            first = raw.split(",", 1)[0]
+            by_char[code] = toneless.get(first) or toneless.setdefault(first, _toneless(first))
+    names = tuple(sorted(set(by_char.values())))
+    number = {name: i for i, name in enumerate(names)}
+    table = np.full(max(by_char) + 2, -1, dtype=np.int16)
+    table[np.fromiter(by_char, dtype=np.intp)] = np.fromiter(
+        map(number.__getitem__, by_char.values()), np.int16
+    )
+    return table, names
 
 
 @cache
