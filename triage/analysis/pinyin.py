@@ -24,6 +24,7 @@ TONE_DIGITS = re.compile("[1-5]")
 LONGEST_SYLLABLE = 6  # zhuang, chuang, shuang
 
 
+@cache  # a few thousand toned readings among the table's 40,000 characters
 def _toneless(reading: str) -> str:
     """ǜ -> u as well: typed pinyin writes it v or u, and v is folded to u before parsing."""
     return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
@@ -48,12 +49,7 @@ def first_readings() -> tuple[NDArray[np.int16], tuple[str, ...]]:
     """Every code point's `readings(ch)[0]` as an index into the returned syllables, -1 for a character
     without one (the table's last entry is -1, for every code point beyond it): the sound features of a
     text in characters read with arrays instead of character by character."""
-    toneless: dict[str, str] = {}  # a few thousand toned readings among 40,000 characters
-    by_char: dict[int, str] = {}
-    for code, raw in pinyin_dict.items():
-        if raw:
-            first = raw.split(",", 1)[0]
-            by_char[code] = toneless.get(first) or toneless.setdefault(first, _toneless(first))
+    by_char = {code: _toneless(raw.split(",", 1)[0]) for code, raw in pinyin_dict.items() if raw}
     names = tuple(sorted(set(by_char.values())))
     number = {name: i for i, name in enumerate(names)}
     table = np.full(max(by_char) + 2, -1, dtype=np.int16)
