@@ -156,6 +156,9 @@ HELD_OUT = {
     # 300 more, written before round 15 and first scored on round 14's and round 15's models
     "tips_heldout_written_5.jsonl": {"category": 0.98, "subtype": 0.975, "department": 0.985, "urgency": 0.94,
                                      "county": 0.98, "enterprise": 0.95},
+    # 300 more, written at the start of round 16 and first scored on round 15's model
+    "tips_heldout_written_6.jsonl": {"category": 0.99, "subtype": 0.99, "department": 0.99, "urgency": 0.98,
+                                     "county": 0.99, "enterprise": 0.96},
 }  # fmt: skip
 
 
