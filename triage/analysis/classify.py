@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from triage.analysis.features import SOUND
 from triage.analysis.keywords import URGENT, KeywordHit, KeywordRules
-from triage.analysis.linear import FloatArray, TextModel, Vector
+from triage.analysis.linear import Decisions, TextModel, Vector
 
 RULES_FALLBACK = "rules-fallback"
 OTHER = "other"
@@ -42,7 +42,6 @@ MAX_EVIDENCE_CHARS = 8
 
 
 WordSpans = Callable[[], Sequence[tuple[int, int]]]  # (start, end) of each segmented word, on demand
-Decisions = dict[str, FloatArray]  # each head's decision values for one text (TextModel.decisions)
 Probabilities = NDArray[np.float64]  # in the order of a head's classes, or of Classifier._category_names
 
 

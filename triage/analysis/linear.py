@@ -26,6 +26,7 @@ from triage.analysis.glossary import gloss_words
 from triage.analysis.pinyin import first_readings
 
 FloatArray = NDArray[np.float32]
+Decisions = dict[str, FloatArray]  # each head's decision values for one text (TextModel.decisions)
 Reads = Literal["tfidf", "counts"]
 _READS: dict[str, Reads] = {"tfidf": "tfidf", "counts": "counts"}  # an unknown one is a KeyError: unreadable
 
@@ -49,6 +50,16 @@ def _unique_counts(ids: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.
     ids.sort()
     bounds = np.concatenate(([0], (ids[1:] != ids[:-1]).nonzero()[0] + 1, [len(ids)]))
     return ids[bounds[:-1]], bounds[1:] - bounds[:-1]
+
+
+def _side_by_side(coefs: dict[str, NDArray[Any]]) -> tuple[FloatArray, dict[str, slice]]:
+    """The heads' coefficient matrices as one float32 block, and the columns of each head in it."""
+    columns: dict[str, slice] = {}
+    start = 0
+    for name, coef in coefs.items():
+        columns[name] = slice(start, start + coef.shape[1])
+        start += coef.shape[1]
+    return np.hstack(list(coefs.values())).astype(np.float32, copy=False), columns
 
 
 @dataclass(frozen=True)
@@ -107,23 +118,18 @@ class TextModel:
         return np.concatenate((codes[order], sentinel)), np.append(ids[order], -1)
 
     @cached_property
-    def _block(self) -> tuple[FloatArray, dict[str, tuple[int, int]]]:
+    def _block(self) -> tuple[FloatArray, dict[str, slice]]:
         """Every head's coefficients side by side, and each head's columns, so that a text's rows are
         gathered once for all heads (`decisions`). `load` builds the heads as views of this block."""
-        columns: dict[str, tuple[int, int]] = {}
-        start = 0
-        for name, head in self.heads.items():
-            columns[name] = (start, start + head.coef.shape[1])
-            start += head.coef.shape[1]
-        return np.hstack([head.coef for head in self.heads.values()]), columns
+        return _side_by_side({name: head.coef for name, head in self.heads.items()})
 
-    def decisions(self, vector: Vector) -> dict[str, FloatArray]:
+    def decisions(self, vector: Vector) -> Decisions:
         """Every head's decision values for one text (`LinearHead.decision` of each, in one gather)."""
         block, columns = self._block
         rows = block[vector.idx]
         by_reads = {reads: vector.values(reads) @ rows for reads in {h.reads for h in self.heads.values()}}
         return {
-            name: np.asarray(by_reads[head.reads][slice(*columns[name])] + head.intercept, dtype=np.float32)
+            name: np.asarray(by_reads[head.reads][columns[name]] + head.intercept, dtype=np.float32)
             for name, head in self.heads.items()
         }
 
@@ -201,21 +207,16 @@ class TextModel:
             names = sorted({k.split(".")[0] for k in data.files if k.endswith(".coef")})
             # The heads' coefficients are read into one block, each head a view of its columns: the
             # block `decisions` gathers from, without a second copy of them.
-            coefs = [data[f"{name}.coef"] for name in names]
-            block = np.hstack(coefs).astype(np.float32, copy=False)
-            heads: dict[str, LinearHead] = {}
-            columns: dict[str, tuple[int, int]] = {}
-            start = 0
-            for name, coef in zip(names, coefs, strict=True):
-                columns[name] = (start, start + coef.shape[1])
-                heads[name] = LinearHead(
+            block, columns = _side_by_side({name: data[f"{name}.coef"] for name in names})
+            heads = {
+                name: LinearHead(
                     tuple(str(c) for c in data[f"{name}.classes"]),
-                    block[:, start : start + coef.shape[1]],
+                    block[:, columns[name]],
                     data[f"{name}.intercept"].astype(np.float32),
                     _READS[str(data[f"{name}.reads"])] if f"{name}.reads" in data.files else "tfidf",
                 )
-                start += coef.shape[1]
-            del coefs
+                for name in names
+            }
             model = cls(
                 vocabulary={t: i for i, t in enumerate(terms)},
                 idf=data["idf"].astype(np.float32),
