@@ -186,13 +186,16 @@ def classifier_cv(
 
 
 def _engine_for_eval(settings: Settings, model: Path | None) -> Any:
-    from triage.analysis import TriageEngine, load_register, resolve_model_path
+    from triage.analysis import TriageEngine, resolve_model_path
     from triage.analysis.engine import load_model_file
+    from triage.analysis.shared_engine import register_index
 
     sessions = make_sessionmaker(make_engine(settings.database_url))
     with sessions() as session:
-        rows = load_register(session)
-    return TriageEngine(rows, load_model_file(model or resolve_model_path(settings.data_dir)))
+        index = register_index(session, settings.data_dir)
+    return TriageEngine(
+        index.rows, load_model_file(model or resolve_model_path(settings.data_dir)), index=index
+    )
 
 
 @classifier_app.command("eval")

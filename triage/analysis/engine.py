@@ -75,6 +75,15 @@ def load_model_file(path: Path | None) -> TextModel | None:
         return None
 
 
+def _gazetteer(rows: Sequence[RegisterRow], vocab: NameVocabulary) -> Gazetteer:
+    return Gazetteer(rows, vocab.ambiguous_short_places, vocab.ambiguous_latin_places)
+
+
+def build_index(rows: Sequence[RegisterRow], vocab: NameVocabulary) -> EnterpriseIndex:
+    """The register's index, its names parsed against the register's own places (the slow part of a start)."""
+    return EnterpriseIndex(rows, vocab, _gazetteer(rows, vocab).all_names())
+
+
 class TriageEngine:
     """Everything analysis needs in memory: register index, gazetteer, tokenizer, rules and model."""
 
@@ -87,12 +96,14 @@ class TriageEngine:
         keywords: KeywordRules | None = None,
         vocab: NameVocabulary | None = None,
         cat: Catalogue | None = None,
+        index: EnterpriseIndex | None = None,
     ) -> None:
+        """`index`: the index of `rows` with `vocab`, built already (`build_index`, `index_cache`)."""
         self.catalogue = cat or catalogue()
         self.keywords = keywords or load_keywords()
         self.vocab = vocab or load_vocabulary()
-        self.gazetteer = Gazetteer(rows, self.vocab.ambiguous_short_places, self.vocab.ambiguous_latin_places)
-        self.index = EnterpriseIndex(rows, self.vocab, self.gazetteer.all_names())
+        self.gazetteer = _gazetteer(rows, self.vocab)
+        self.index = index or EnterpriseIndex(rows, self.vocab, self.gazetteer.all_names())
         self.matcher = EnterpriseMatcher(self.index, self.vocab)
         self.tokenizer = tokenizer()
         add_words(self.tokenizer, [*self.gazetteer.forms, *self.index.trade_names()])

@@ -91,19 +91,23 @@ def term_code(term: str) -> int:
     return code
 
 
-def term_codes(terms: Sequence[str]) -> tuple[NDArray[np.uint64], NDArray[np.bool_]]:
+def term_codes(
+    terms: Sequence[str], table: NDArray[np.str_] | None = None
+) -> tuple[NDArray[np.uint64], NDArray[np.bool_]]:
     """`term_code` of many terms at once, and which of them text can yield (1 to max(NGRAM_SIZES)
     characters): a model's whole vocabulary in a few array operations, where a Python loop over it was a
-    fifth of the engine's start-up."""
-    table = np.array(terms, dtype=np.str_)  # fixed-width UTF-32, each term padded with NULs
+    fifth of the engine's start-up. `table`: the terms as a numpy string array, when the caller has one."""
+    if table is None:
+        table = np.array(terms, dtype=np.str_)  # fixed-width UTF-32, each term padded with NULs
     width = table.dtype.itemsize // 4
-    chars = table.view(np.uint32).reshape(len(table), width).astype(np.uint64)
+    columns = min(width, max(NGRAM_SIZES))  # longer terms are never looked up: their code is not used
+    chars = table.view(np.uint32).reshape(len(table), width)[:, :columns]
     # The true lengths, not the non-NUL characters: a NUL inside a term is a character like any other.
     lengths = np.fromiter(map(len, terms), dtype=np.intp, count=len(terms))
     codes = np.zeros(len(table), dtype=np.uint64)
-    for column in range(min(width, max(NGRAM_SIZES))):
-        present = column < lengths
-        codes[present] = (codes[present] << np.uint64(_CHAR_BITS)) | (chars[present, column] + np.uint64(1))
+    for column in range(columns):
+        shifted = (codes << np.uint64(_CHAR_BITS)) | (chars[:, column].astype(np.uint64) + np.uint64(1))
+        codes = np.where(column < lengths, shifted, codes)
     return codes, (lengths > 0) & (lengths <= max(NGRAM_SIZES))
 
 

@@ -107,10 +107,15 @@ class TextModel:
         return out
 
     @cached_property
+    def _term_table(self) -> NDArray[np.str_]:
+        """`terms` as a numpy string array (as the model file stores them)."""
+        return np.array(self.terms, dtype=np.str_)
+
+    @cached_property
     def _term_codes(self) -> tuple[NDArray[np.uint64], NDArray[np.intp]]:
         """The `term_code` of every term that text can yield, sorted, then a sentinel above them all so that
         every search lands on an element; and the feature index of each (-1 for the sentinel)."""
-        all_codes, usable = term_codes(self.terms)
+        all_codes, usable = term_codes(self.terms, self._term_table)
         codes = all_codes[usable]
         ids = np.arange(len(all_codes), dtype=np.intp)[usable]
         order = np.argsort(codes)
@@ -140,11 +145,11 @@ class TextModel:
         _, names = first_readings()
         number = {name: i for i, name in enumerate(names)}
         ids = np.full((len(names), len(names)), -1, dtype=np.intp)
-        for term, i in self.vocabulary.items():
-            if term.startswith(SOUND):
-                first, _, second = term[len(SOUND) :].partition(" ")
-                if first in number and second in number:
-                    ids[number[first], number[second]] = i
+        terms = self.terms
+        for i in np.flatnonzero(np.strings.startswith(self._term_table, SOUND)).tolist():
+            first, _, second = terms[i][len(SOUND) :].partition(" ")
+            if first in number and second in number:
+                ids[number[first], number[second]] = i
         return ids
 
     def _sounds(self, text: str, glossed: list[str]) -> NDArray[np.intp]:
@@ -203,7 +208,8 @@ class TextModel:
     @classmethod
     def load(cls, path: Path) -> "TextModel":
         with np.load(path, allow_pickle=False) as data:
-            terms: list[str] = data["terms"].tolist()
+            table = data["terms"]
+            terms: list[str] = table.tolist()
             names = sorted({k.split(".")[0] for k in data.files if k.endswith(".coef")})
             # The heads' coefficients are read into one block, each head a view of its columns: the
             # block `decisions` gathers from, without a second copy of them.
@@ -223,5 +229,6 @@ class TextModel:
                 heads=heads,
                 meta=json.loads(str(data["meta"])),
             )
-            model.__dict__["_block"] = (block, columns)  # the cached property, already at hand
+            # The cached properties already at hand.
+            model.__dict__.update(_block=(block, columns), terms=terms, _term_table=table)
             return model

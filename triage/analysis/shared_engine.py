@@ -1,5 +1,6 @@
 """The process-wide engine: built from the configured database on first use, rebuilt when the register
-or the model file changes (checked at most every few seconds), so an import in one process reaches all."""
+or the model file changes (checked at most every few seconds), so an import in one process reaches all.
+The register's index is cached in the data directory (`index_cache`), so the next process starts faster."""
 
 import logging
 import threading
@@ -9,7 +10,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from triage.analysis.engine import TriageEngine, load_model_file
+from triage.analysis import index_cache
+from triage.analysis.engine import TriageEngine, build_index, load_model_file
+from triage.analysis.index import EnterpriseIndex
+from triage.analysis.names import load_vocabulary
 from triage.analysis.register_rows import load_register, register_fingerprint
 from triage.analysis.result import Analysis, Hints
 
@@ -25,6 +29,18 @@ def resolve_model_path(data_dir: Path) -> Path | None:
         if path.exists():
             return path
     return None
+
+
+def register_index(session: Session, data_dir: Path, fingerprint: str | None = None) -> EnterpriseIndex:
+    """The register's index: from the cache in data_dir when this state of the register was indexed before
+    (by any process), else read, built and cached for the next process. `fingerprint`: the register's
+    `register_fingerprint`, when the caller has it."""
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return index_cache.cached_index(
+        data_dir,
+        index_cache.cache_key(fingerprint or register_fingerprint(session), database),
+        lambda: build_index(load_register(session), load_vocabulary()),
+    )
 
 
 @dataclass(frozen=True)
@@ -66,10 +82,13 @@ class RegisterFollower:
                     self._built.fingerprint,
                     self._built.model_stamp,
                 ):
-                    rows = load_register(session)
+                    if self._built is not None and self._built.fingerprint == fingerprint:
+                        index = self._built.engine.index  # only the model changed
+                    else:
+                        index = register_index(session, self.data_dir, fingerprint)
                     path = resolve_model_path(self.data_dir)
-                    engine = TriageEngine(rows, load_model_file(path))
-                    log.info("triage engine built: %d enterprises, model %s", len(rows), engine.model_name)
+                    engine = TriageEngine(index.rows, load_model_file(path), index=index)
+                    log.info("triage engine built: %d enterprises, model %s", len(index), engine.model_name)
                     self._built = _Built(engine, fingerprint, stamp)
             self._checked_at = time.monotonic()
             return self._built.engine
