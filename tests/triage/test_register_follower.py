@@ -3,14 +3,17 @@ cache in the data directory instead of parsing every name again (on SQLite and P
 
 import csv
 import logging
+import os
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import unit_of_work
-from triage.analysis import index_cache, shared_engine
-from triage.analysis.names import NAMES_FILE
+from triage.analysis import RegisterRow, index_cache, shared_engine
+from triage.analysis.engine import build_index
+from triage.analysis.names import NAMES_FILE, load_vocabulary
 from triage.analysis.shared_engine import RegisterFollower
 from triage.register import COLUMNS, import_enterprises
 from triage.uscc import check_char
@@ -122,3 +125,23 @@ def test_the_key_changes_with_everything_the_index_is_built_from(
     vocabulary.write_text(NAMES_FILE.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     monkeypatch.setattr(index_cache.names, "NAMES_FILE", vocabulary)
     assert key != index_cache.cache_key("2:2026-11-30T08:00:00:2", "sqlite:///var/hotline.db")
+
+
+def test_older_indexes_and_abandoned_temporary_files_are_removed(data_dir: Path) -> None:
+    index = build_index([RegisterRow("91441625MA00000019", "东源县宏达钢铁有限公司", CODE, COUNTY, TOWN)],
+                        load_vocabulary())  # fmt: skip
+    cache = data_dir / index_cache.CACHE_DIR
+    cache.mkdir(parents=True)
+    older = cache / f"{index_cache.PREFIX}0ld{index_cache.SUFFIX}"
+    abandoned = cache / f"{index_cache.PREFIX}died.tmp"  # a process died while writing it
+    writing = cache / f"{index_cache.PREFIX}busy.tmp"  # another process is writing it now
+    for path in (older, abandoned, writing):
+        path.write_bytes(b"x")
+    hours_ago = time.time() - 2 * index_cache.STALE_TMP_SECONDS
+    os.utime(abandoned, (hours_ago, hours_ago))
+    index_cache.save(data_dir, "new", index)
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [writing.name, index_cache.cache_file(data_dir, "new").name]
+    )
+    loaded = index_cache.load(data_dir, "new")
+    assert loaded is not None and loaded.by_trade == index.by_trade and loaded.rows == index.rows

@@ -13,6 +13,8 @@ import hashlib
 import logging
 import pickle
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from importlib.metadata import version
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 CACHE_DIR = "cache"
 PREFIX = "register-index-"
 SUFFIX = ".pickle"
+STALE_TMP_SECONDS = 3600
 # The index is built from the rows (register_rows) by these modules, and from the vocabulary file.
 _BUILT_BY = (index, names, pinyin, places, register_rows, wordsearch)
 
@@ -74,22 +77,31 @@ def load(data_dir: Path, key: str) -> EnterpriseIndex | None:
 
 
 def save(data_dir: Path, key: str, built: EnterpriseIndex) -> None:
-    """Write the index of `key` (atomically: a reader never sees half a file) and remove older ones.
-    A directory that cannot be written costs only the next process's start-up: it is logged, not raised."""
+    """Write the index of `key` (atomically: a reader never sees half a file; each process writes its own
+    temporary file) and remove older ones. A directory that cannot be written costs only the next process's
+    start-up: it is logged, not raised."""
     path = cache_file(data_dir, key)
-    tmp = path.with_name(f"{path.name}.{id(built)}.tmp")
+    tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as fh:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=PREFIX, suffix=".tmp", delete=False) as fh:
+            tmp = Path(fh.name)
             pickle.dump(built, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
-        for old in path.parent.glob(f"{PREFIX}*{SUFFIX}"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        _remove_all_but(path)
     except OSError as exc:
-        with suppress(OSError):
+        if tmp is not None:
             tmp.unlink(missing_ok=True)
         log.warning("cannot write register index cache %s: %s", path, exc)
+
+
+def _remove_all_but(path: Path) -> None:
+    """Older indexes, and temporary files left by a process that died while writing (an hour old)."""
+    for other in path.parent.glob(f"{PREFIX}*"):
+        with suppress(FileNotFoundError):  # another process removed it first
+            written = other.name.endswith(SUFFIX)
+            if other != path and (written or other.stat().st_mtime < time.time() - STALE_TMP_SECONDS):
+                other.unlink()
 
 
 def cached_index(data_dir: Path, key: str, build: Callable[[], EnterpriseIndex]) -> EnterpriseIndex:
