@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.settings import Settings
-from models import migrate
 from models.db import make_engine, make_sessionmaker
 
 out = Console()
@@ -76,6 +75,7 @@ def _more_than(fake: Any, count: int) -> bool:
 async def _console(settings: Settings) -> None:
     from bot.application import build_application
     from bot.fake_server import Call, FakeTelegram, UpdateFactory
+    from models import migrate  # alembic: only this command of the module needs it
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url)
