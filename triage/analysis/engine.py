@@ -103,7 +103,9 @@ class TriageEngine:
         self.keywords = keywords or load_keywords()
         self.vocab = vocab or load_vocabulary()
         self.gazetteer = _gazetteer(rows, self.vocab)
-        self.index = index or EnterpriseIndex(rows, self.vocab, self.gazetteer.all_names())
+        self.index = (
+            index if index is not None else EnterpriseIndex(rows, self.vocab, self.gazetteer.all_names())
+        )
         self.matcher = EnterpriseMatcher(self.index, self.vocab)
         self.tokenizer = tokenizer()
         add_words(self.tokenizer, [*self.gazetteer.forms, *self.index.trade_names()])
