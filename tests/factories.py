@@ -1,14 +1,19 @@
 """Plain factory functions: each adds what a test needs, valid by construction, and returns it."""
 
+import csv
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.service import IntakeConfig, Receipt, TipSubmission, submit
+from models.db import unit_of_work
 from models.staff import User
 from triage.accounts import create_token, create_user
 from triage.actors import Actor
+from triage.register import COLUMNS, import_enterprises
+from triage.uscc import check_char
 from triage.workorders import DispatchOrder
 
 PASSWORD = "correct-horse-battery"
@@ -48,3 +53,26 @@ def tech_order(**overrides: Any) -> DispatchOrder:
     }
     fields.update(overrides)
     return DispatchOrder(**fields)
+
+
+def register_row(serial: int, name: str, county_code: str = "441625", county: str = "东源县",
+                 town: str = "上莞镇") -> list[str]:  # fmt: skip
+    """A row of the register's import file (enterprises.csv columns) with a valid USCC."""
+    first17 = f"91{county_code}MA{serial:07d}X"[:17]
+    row = {column: "" for column in COLUMNS}
+    row.update(
+        uscc=first17 + check_char(first17), name=name, county_code=county_code, county=county, town=town,
+        industry="炼钢", reg_status="存续", founded="2010-01-01", reg_capital_wan="100", legal_rep="张三",
+    )  # fmt: skip
+    return [row[column] for column in COLUMNS]
+
+
+def import_register(sessions: sessionmaker[Session], path: Path, *rows: list[str]) -> None:
+    """Write `rows` as an import file at `path` and import it, as `hotline enterprises import` does."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+    with unit_of_work(sessions) as session:
+        report = import_enterprises(session, path)
+    assert report.ok, report.errors

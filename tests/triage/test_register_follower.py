@@ -1,7 +1,6 @@
 """The process-wide engine follows the register, and the next process reads the register's index from the
 cache in the data directory instead of parsing every name again (on SQLite and PostgreSQL)."""
 
-import csv
 import logging
 import os
 import time
@@ -10,35 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.db import unit_of_work
+from tests.factories import import_register, register_row
 from triage.analysis import RegisterRow, index_cache, shared_engine
 from triage.analysis.engine import build_index
 from triage.analysis.names import NAMES_FILE, load_vocabulary
 from triage.analysis.shared_engine import RegisterFollower
-from triage.register import COLUMNS, import_enterprises
-from triage.uscc import check_char
 
 TOWN, COUNTY, CODE = "上莞镇", "东源县", "441625"
 
 
 def firm(serial: int, name: str) -> list[str]:
-    first17 = f"91{CODE}MA{serial:07d}X"[:17]
-    row = {column: "" for column in COLUMNS}
-    row.update(
-        uscc=first17 + check_char(first17), name=name, county_code=CODE, county=COUNTY, town=TOWN,
-        industry="炼钢", reg_status="存续", founded="2010-01-01", reg_capital_wan="100", legal_rep="张三",
-    )  # fmt: skip
-    return [row[column] for column in COLUMNS]
-
-
-def import_firms(sessions: sessionmaker[Session], path: Path, *rows: list[str]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
-    with unit_of_work(sessions) as session:
-        report = import_enterprises(session, path)
-    assert report.ok, report.errors
+    return register_row(serial, name, CODE, COUNTY, TOWN)
 
 
 def uscc_named(follower: RegisterFollower, text: str) -> str | None:
@@ -59,7 +40,7 @@ def test_the_next_process_reads_the_index_from_the_cache_and_an_import_reaches_b
     sessions: sessionmaker[Session], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hongda = firm(1, "东源县宏达钢铁有限公司")
-    import_firms(sessions, tmp_path / "a.csv", hongda, firm(2, "东源县兴峰铸造厂"))
+    import_register(sessions, tmp_path / "a.csv", hongda, firm(2, "东源县兴峰铸造厂"))
     first = RegisterFollower(sessions, data_dir, check_every=0)
     assert uscc_named(first, "上莞镇宏达钢铁半夜开中频炉，烟很大") == hongda[0]
     [cached] = cache_files(data_dir)
@@ -77,7 +58,7 @@ def test_the_next_process_reads_the_index_from_the_cache_and_an_import_reaches_b
     # An import changes the register's fingerprint: both processes rebuild, and a new cache file
     # replaces the old one.
     jinlong = firm(3, "东源县金龙水泥有限公司")
-    import_firms(sessions, tmp_path / "b.csv", jinlong)
+    import_register(sessions, tmp_path / "b.csv", jinlong)
     for follower in (first, second):
         assert uscc_named(follower, "金龙水泥厂的窑夜里冒黑烟") == jinlong[0]
     assert [p.name for p in cache_files(data_dir)] != [cached.name]
@@ -88,7 +69,7 @@ def test_an_unreadable_cache_file_is_rebuilt_not_trusted(
     sessions: sessionmaker[Session], data_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     hongda = firm(1, "东源县宏达钢铁有限公司")
-    import_firms(sessions, tmp_path / "a.csv", hongda)
+    import_register(sessions, tmp_path / "a.csv", hongda)
     RegisterFollower(sessions, data_dir).engine()
     [cached] = cache_files(data_dir)
     whole = cached.read_bytes()
@@ -104,7 +85,7 @@ def test_a_data_dir_that_cannot_be_written_costs_only_time(
     sessions: sessionmaker[Session], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     hongda = firm(1, "东源县宏达钢铁有限公司")
-    import_firms(sessions, tmp_path / "a.csv", hongda)
+    import_register(sessions, tmp_path / "a.csv", hongda)
     data_dir = tmp_path / "var"
     data_dir.mkdir()
     (data_dir / index_cache.CACHE_DIR).write_text("a file where the cache directory should be")
