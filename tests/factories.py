@@ -67,12 +67,17 @@ def register_row(serial: int, name: str, county_code: str = "441625", county: st
     return [row[column] for column in COLUMNS]
 
 
-def import_register(sessions: sessionmaker[Session], path: Path, *rows: list[str]) -> None:
-    """Write `rows` as an import file at `path` and import it, as `hotline enterprises import` does."""
+def write_register(path: Path, *rows: list[str]) -> Path:
+    """An import file (CSV in the columns of enterprises.csv) holding `rows`."""
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
         writer.writerows(rows)
+    return path
+
+
+def import_register(sessions: sessionmaker[Session], path: Path, *rows: list[str]) -> None:
+    """Write `rows` as an import file at `path` and import it, as `hotline enterprises import` does."""
     with unit_of_work(sessions) as session:
-        report = import_enterprises(session, path)
+        report = import_enterprises(session, write_register(path, *rows))
     assert report.ok, report.errors

@@ -52,6 +52,12 @@ def enterprises_import(file: Annotated[Path, typer.Argument(exists=True, dir_oka
         f"rows {report.rows}: inserted {report.inserted}, updated {report.updated}, "
         f"unchanged {report.unchanged}, rejected {len(report.errors)}"
     )
+    if report.inserted or report.updated:
+        from triage.analysis.shared_engine import register_index
+
+        # Indexed once here and cached, so the processes that follow the register load the index.
+        with sessions() as session:
+            register_index(session, settings.data_dir)
     for error in report.errors[:50]:
         console.print(f"  line {error.line} {error.uscc}: {error.message}")
     if len(report.errors) > 50:

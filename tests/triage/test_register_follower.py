@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
-from tests.factories import import_register, register_row
-from triage.analysis import RegisterRow, index_cache, shared_engine
+from hotline.cli import app
+from hotline.settings import Settings
+from tests.factories import import_register, register_row, write_register
+from triage.analysis import RegisterRow, index_cache, register_fingerprint, shared_engine
 from triage.analysis.engine import build_index
 from triage.analysis.names import NAMES_FILE, load_vocabulary
 from triage.analysis.shared_engine import RegisterFollower
@@ -126,3 +129,25 @@ def test_older_indexes_and_abandoned_temporary_files_are_removed(data_dir: Path)
     )
     loaded = index_cache.load(data_dir, "new")
     assert loaded is not None and loaded.by_trade == index.by_trade and loaded.rows == index.rows
+
+
+def test_an_import_on_the_command_line_leaves_the_new_index_cached(
+    settings: Settings, sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hongda = firm(1, "东源县宏达钢铁有限公司")
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(settings.data_dir))
+
+    result = CliRunner().invoke(
+        app, ["enterprises", "import", str(write_register(tmp_path / "r.csv", hongda))]
+    )
+
+    assert result.exit_code == 0, result.output
+    with sessions() as session:
+        database = session.get_bind().engine.url.render_as_string(hide_password=True)
+        key = index_cache.cache_key(register_fingerprint(session), database)
+    assert index_cache.cache_file(settings.data_dir, key).exists()
+    monkeypatch.setattr(
+        shared_engine, "load_register", lambda session: pytest.fail("the register was read again")
+    )
+    assert uscc_named(RegisterFollower(sessions, settings.data_dir), "宏达钢铁在上莞镇偷偷生产") == hongda[0]
