@@ -199,9 +199,7 @@ def _engine_for_eval(settings: Settings, model: Path | None) -> Any:
     sessions = make_sessionmaker(make_engine(settings.database_url))
     with sessions() as session:
         index = register_index(session, settings.data_dir)
-    return TriageEngine(
-        index.rows, load_model_file(model or resolve_model_path(settings.data_dir)), index=index
-    )
+    return TriageEngine.of_index(index, load_model_file(model or resolve_model_path(settings.data_dir)))
 
 
 @classifier_app.command("eval")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from hotline.cli import app
 from hotline.settings import Settings
 from tests.factories import import_register, register_row, write_register
-from triage.analysis import RegisterRow, index_cache, register_fingerprint, shared_engine
+from triage.analysis import RegisterRow, index_cache, shared_engine
 from triage.analysis.engine import build_index
 from triage.analysis.names import NAMES_FILE, load_vocabulary
 from triage.analysis.shared_engine import RegisterFollower
@@ -144,8 +144,7 @@ def test_an_import_on_the_command_line_leaves_the_new_index_cached(
 
     assert result.exit_code == 0, result.output
     with sessions() as session:
-        database = session.get_bind().engine.url.render_as_string(hide_password=True)
-        key = index_cache.cache_key(register_fingerprint(session), database)
+        key = shared_engine.register_index_key(session)
     assert index_cache.cache_file(settings.data_dir, key).exists()
     monkeypatch.setattr(
         shared_engine, "load_register", lambda session: pytest.fail("the register was read again")

@@ -113,6 +113,11 @@ class TriageEngine:
         name = model_name or (str(model.meta.get("id", "model")) if model else RULES_FALLBACK)
         self.classifier = Classifier(self.keywords, model, name)
 
+    @classmethod
+    def of_index(cls, index: EnterpriseIndex, model: TextModel | None) -> "TriageEngine":
+        """An engine over a register index built already (`build_index`, `index_cache`)."""
+        return cls(index.rows, model, index=index)
+
     @property
     def model_name(self) -> str:
         return self.classifier.model_name

@@ -31,14 +31,19 @@ def resolve_model_path(data_dir: Path) -> Path | None:
     return None
 
 
+def register_index_key(session: Session, fingerprint: str | None = None) -> str:
+    """The cache key of the register's index as it is now in this session's database. `fingerprint`: the
+    register's `register_fingerprint`, when the caller has it."""
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return index_cache.cache_key(fingerprint or register_fingerprint(session), database)
+
+
 def register_index(session: Session, data_dir: Path, fingerprint: str | None = None) -> EnterpriseIndex:
     """The register's index: from the cache in data_dir when this state of the register was indexed before
-    (by any process), else read, built and cached for the next process. `fingerprint`: the register's
-    `register_fingerprint`, when the caller has it."""
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    (by any process), else read, built and cached for the next process."""
     return index_cache.cached_index(
         data_dir,
-        index_cache.cache_key(fingerprint or register_fingerprint(session), database),
+        register_index_key(session, fingerprint),
         lambda: build_index(load_register(session), load_vocabulary()),
     )
 
@@ -87,7 +92,7 @@ class RegisterFollower:
                     else:
                         index = register_index(session, self.data_dir, fingerprint)
                     path = resolve_model_path(self.data_dir)
-                    engine = TriageEngine(index.rows, load_model_file(path), index=index)
+                    engine = TriageEngine.of_index(index, load_model_file(path))
                     log.info("triage engine built: %d enterprises, model %s", len(index), engine.model_name)
                     self._built = _Built(engine, fingerprint, stamp)
             self._checked_at = time.monotonic()
